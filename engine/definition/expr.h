@@ -71,4 +71,11 @@ class Expression {
   std::shared_ptr<const Program> program_;
 };
 
+// True when no input can make both guards true: used by the validator for transitions on the same
+// (state, event) and priority. Conservative: false means "could not prove it". Recognises
+// comparisons of the same reference with constants whose ranges do not overlap (==, !=, <, <=, >,
+// >=, in [...]), `X` versus `not X`, `is_set(x)` versus `not is_set(x)`, and conjunctions in which
+// any pair of conjuncts is exclusive.
+bool are_exclusive(const Expression& a, const Expression& b);
+
 }  // namespace flowgate
