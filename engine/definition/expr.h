@@ -67,6 +67,7 @@ class Expression {
   Result<bool> test(const EvalInput& in) const;
 
  private:
+  friend bool are_exclusive(const Expression& a, const Expression& b);  // reads the compiled tree
   struct Program;
   std::shared_ptr<const Program> program_;
 };

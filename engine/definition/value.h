@@ -30,6 +30,10 @@ enum class Type : std::uint8_t {
 };
 
 inline constexpr std::int64_t kDecimalScale = 1'000'000;
+// Dates and datetimes stay within the years 0000-9999, so every one prints as RFC 3339;
+// arithmetic that leaves this range is an evaluation error.
+inline constexpr std::int64_t kMinDateDays = -719'528;   // 0000-01-01
+inline constexpr std::int64_t kMaxDateDays = 2'932'896;  // 9999-12-31
 
 // "string", "int", "decimal", "money", "bool", "date", "datetime", "duration", "enum", "null".
 std::string_view type_name(Type t);
