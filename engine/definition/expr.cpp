@@ -8,8 +8,6 @@
 
 namespace flowgate {
 
-struct Expression::Program : expr::Program {};
-
 Expression::Expression() {
   // Every default expression shares one compiled `true`.
   static const std::shared_ptr<const Program> kTrue = [] {

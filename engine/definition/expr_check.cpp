@@ -61,6 +61,16 @@ std::vector<std::string> names_of(const std::vector<ScopeField>& fields) {
   return out;
 }
 
+// Where the text of a node begins: its leftmost operand for infix operators.
+std::uint32_t start_of(const Node* n) {
+  while (!n->kids.empty() &&
+         (n->kind == NodeKind::kBinary || n->kind == NodeKind::kAnd || n->kind == NodeKind::kOr ||
+          n->kind == NodeKind::kIn || n->kind == NodeKind::kConvert)) {
+    n = n->kids[0].get();
+  }
+  return n->offset;
+}
+
 class Checker {
  public:
   Checker(const Scope& scope, std::string_view src) : scope_(scope), src_(src) {}
@@ -150,15 +160,16 @@ class Checker {
     std::string lower = n.name;
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return std::tolower(c); });
-    if (std::string near = closest_match(n.name, names); !near.empty()) {
-      hint = fmt::format("did you mean `{}{}`?", event ? "event." : "", near);
-    } else if (!event && bare && scope_.allow_event && in_other(scope_.event)) {
+    // Exact names elsewhere and miscased keywords first: they beat a near spelling.
+    if (!event && bare && scope_.allow_event && in_other(scope_.event)) {
       hint = fmt::format("did you mean `event.{}`? a bare name refers to a data field", n.name);
     } else if (event && in_other(scope_.data)) {
       hint = fmt::format("did you mean `data.{}`?", n.name);
     } else if (bare && (lower == "true" || lower == "false" || lower == "null" || lower == "and" ||
                         lower == "or" || lower == "not" || lower == "in")) {
       hint = fmt::format("keywords are lower case: did you mean `{}`?", lower);
+    } else if (std::string near = closest_match(n.name, names); !near.empty()) {
+      hint = fmt::format("did you mean `{}{}`?", event ? "event." : "", near);
     } else if (names.empty()) {
       hint = event ? "this transition declares no payload" : "the workflow declares no data fields";
     } else {
@@ -260,7 +271,7 @@ class Checker {
 
   Result<void> logic_operand(Node& n, const Node& operand, std::string_view op) {
     if (operand.type != Type::kBool) {
-      return error(operand.offset,
+      return error(start_of(&operand),
                    fmt::format("`{}` expects bool operands, got {}", op, type_name(operand.type)),
                    operand.type == Type::kNull ? "" : "compare it to get a bool, e.g. x > 0");
     }
@@ -393,7 +404,7 @@ class Checker {
     for (std::size_t i = 1; i < n.kids.size(); ++i) {
       const Node& e = *n.kids[i];
       if (!e.is_literal()) {
-        return error(e.offset, "list elements of `in` must be constants",
+        return error(start_of(&e), "list elements of `in` must be constants",
                      "compare with a field using == and `or`");
       }
       if (!equality_compatible(lhs.type, e.type)) {
@@ -437,7 +448,7 @@ class Checker {
     if (auto f = function(n, 1); !f) return fail(std::move(f.error()));
     Node& arg = *n.kids[0];
     if (arg.kind != NodeKind::kRef) {
-      return error(arg.offset, "is_set() takes a field reference", "e.g. is_set(data.amount)");
+      return error(start_of(&arg), "is_set() takes a field reference", "e.g. is_set(data.amount)");
     }
     if (auto r = reference(arg); !r) return r;
     n.type = Type::kBool;
@@ -450,8 +461,8 @@ class Checker {
     auto f = function(n, arity);
     if (!f) return fail(std::move(f.error()));
     auto expects = [&](std::string_view what) {
-      return error(n.kids[0]->offset, fmt::format("{}() expects {}, got {}", n.name, what,
-                                                  type_name(n.kids[0]->type)));
+      return error(start_of(n.kids[0].get()), fmt::format("{}() expects {}, got {}", n.name, what,
+                                                          type_name(n.kids[0]->type)));
     };
     switch (*f) {
       case Func::kNow:

@@ -12,17 +12,31 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool is_word(char c) { return is_alpha(c) || is_digit(c); }
 
-// Length of the valid UTF-8 sequence at `s[i]`, or 0 if it is not one.
+// Length of the well-formed UTF-8 sequence at `s[i]` (RFC 3629: no overlong forms, surrogates or
+// code points above U+10FFFF), or 0 if there is none. Messages and values must be valid UTF-8
+// because they end up in JSON.
 std::size_t utf8_length(std::string_view s, std::size_t i) {
-  auto b = static_cast<unsigned char>(s[i]);
-  std::size_t n = b < 0x80           ? 1
-                  : (b >> 5) == 0x6  ? 2
-                  : (b >> 4) == 0xE  ? 3
-                  : (b >> 3) == 0x1E ? 4
-                                     : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  unsigned char b = byte(0);
+  if (b < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b >= 0xC2 && b <= 0xDF) {
+    n = 2;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    n = 3;
+    if (b == 0xE0) lo = 0xA0;
+    if (b == 0xED) hi = 0x9F;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    n = 4;
+    if (b == 0xF0) lo = 0x90;
+    if (b == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || byte(1) < lo || byte(1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if ((byte(k) & 0xC0) != 0x80) return 0;
   }
   return n;
 }
@@ -174,8 +188,14 @@ class Lexer {
         pos_ += 2;
         continue;
       }
-      text += c;
-      ++pos_;
+      std::size_t len = utf8_length(src_, pos_);
+      if (len == 0) {
+        return error_at(
+            pos_, "string is not valid UTF-8",
+            fmt::format("byte \\x{:02x} starts no UTF-8 character", static_cast<unsigned char>(c)));
+      }
+      text.append(src_.substr(pos_, len));
+      pos_ += len;
     }
     return make(Tok::kLiteral, start, Value::string(std::move(text)));
   }

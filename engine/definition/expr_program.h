@@ -115,3 +115,8 @@ Result<void> check(Node& root, const Scope& scope, std::string_view source,
 void emit(const Node& root, Program& p);
 
 }  // namespace flowgate::expr
+
+namespace flowgate {
+// The pimpl of Expression is exactly the compiled program.
+struct Expression::Program : expr::Program {};
+}  // namespace flowgate
