@@ -24,10 +24,14 @@ inline constexpr std::int32_t kApplicationId = 0x46475445;  // "FGTE", PRAGMA ap
 struct StoreOptions {
   std::string path;
   bool read_only = false;
-  bool create = true;              // create the file if missing (writer only)
-  bool synchronous_full = true;    // PRAGMA synchronous=FULL (default) or NORMAL
-  int busy_timeout_ms = 5000;      // bounded wait for a lock held by another process
-  std::int64_t max_page_count = 0; // 0 = unlimited; tests use it to simulate a full disk
+  bool create = true;               // create the file if missing (writer only)
+  bool synchronous_full = true;     // PRAGMA synchronous=FULL (default) or NORMAL
+  int busy_timeout_ms = 5000;       // bounded wait for a lock held by another process
+  std::int64_t max_page_count = 0;  // 0 = unlimited; tests use it to simulate a full disk
+  // On open, PRAGMA quick_check (reads every page) runs when the file is at most this large;
+  // larger files get header and schema checks only, and `flowgate verify` does the deep check.
+  // 0 = never.
+  std::int64_t quick_check_max_bytes = std::int64_t{64} << 20;
 };
 
 // Everything one group commit writes, in one transaction.
@@ -35,8 +39,9 @@ struct WriteBatch {
   std::vector<EventRecord> events;          // hashes already computed; positions assigned on commit
   std::vector<InstanceSnapshot> instances;  // upserts
   std::vector<RequestRecord> requests;
-  std::vector<TimerRecord> timers_put;      // upserts by timer_id
-  std::vector<std::string> timers_delete;   // by timer_id
+  std::vector<TimerRecord> timers_put;     // upserts by timer_id
+  std::vector<std::string> timers_delete;  // by timer_id, applied after timers_put (coalesce
+                                           // changes to one timer before committing)
   bool empty() const {
     return events.empty() && instances.empty() && requests.empty() && timers_put.empty() &&
            timers_delete.empty();
@@ -44,12 +49,12 @@ struct WriteBatch {
 };
 
 struct InstanceFilter {
-  std::string workflow_id;  // "" = any
-  std::string state;        // "" = any
-  std::string lifecycle;    // "" = any
-  std::string business_key; // "" = any
+  std::string workflow_id;   // "" = any
+  std::string state;         // "" = any
+  std::string lifecycle;     // "" = any
+  std::string business_key;  // "" = any
   std::int64_t limit = 100;
-  std::string after_id;     // paging: ids greater than this (ordered by id)
+  std::string after_id;  // paging: ids greater than this (ordered by id)
 };
 
 class Store {
@@ -64,23 +69,28 @@ class Store {
   // Definitions: stored once per (workflow_id, version). Storing the same version again with the
   // same hash is a no-op; with a different hash it is kInvalidDefinition.
   Result<void> put_definition(const StoredDefinition& def);
-  Result<std::optional<StoredDefinition>> get_definition(const std::string& workflow_id, int version);
+  Result<std::optional<StoredDefinition>> get_definition(const std::string& workflow_id,
+                                                         int version);
   Result<std::vector<StoredDefinition>> list_definitions();
 
   // One transaction. Assigns EventRecord::position (returned in order of batch.events).
   Result<std::vector<std::int64_t>> commit(const WriteBatch& batch);
 
   Result<std::optional<InstanceSnapshot>> get_instance(const std::string& instance_id);
+  // Ordered by instance_id; at most filter.limit (capped at 10,000) rows.
   Result<std::vector<InstanceSnapshot>> list_instances(const InstanceFilter& filter);
   Result<std::optional<std::string>> find_business_key(const std::string& workflow_id,
                                                        const std::string& business_key);
   Result<std::vector<EventRecord>> history(const std::string& instance_id);
-  // Events with position > after, in position order, at most `limit`.
+  // Events with position > after, in position order, at most `limit` (capped at 100,000).
   Result<std::vector<EventRecord>> events_after(std::int64_t after, std::int64_t limit);
   Result<std::optional<RequestRecord>> find_request(const std::string& request_id);
   Result<std::vector<TimerRecord>> all_timers();
-  // The largest numeric suffix used in instance ids, for the writer's id counter.
-  Result<std::int64_t> instance_count();
+  // The largest n of instance ids "<workflow_id>-<n>" ever committed (0 if none), for the
+  // writer's id counter. Kept in meta, raised within commit().
+  Result<std::int64_t> max_instance_number();
+  // The position of the newest event (0 if none): where a watcher starts to follow the log.
+  Result<std::int64_t> last_position();
 
   // Hashes every chain head into a new checkpoint row (writer only).
   Result<Checkpoint> write_checkpoint(std::int64_t at_ms);
