@@ -48,9 +48,9 @@ const std::vector<std::string>& Expression::event_refs() const { return program_
 
 Result<Value> Expression::evaluate(const EvalInput& in) const {
   expr::Scratch scratch;
-  auto cell = expr::run(*program_, in, scratch);
-  if (!cell) return fail(std::move(cell.error()));
-  return expr::value_of(*cell);
+  expr::Cell cell;
+  if (!expr::run(*program_, in, scratch, cell)) return fail(std::move(*scratch.error));
+  return expr::value_of(cell);
 }
 
 Result<bool> Expression::test(const EvalInput& in) const {
@@ -60,9 +60,9 @@ Result<bool> Expression::test(const EvalInput& in) const {
                             expr::printable(program_->source, 120), type_name(program_->type)));
   }
   expr::Scratch scratch;
-  auto cell = expr::run(*program_, in, scratch);
-  if (!cell) return fail(std::move(cell.error()));
-  return cell->type == Type::kBool && cell->i != 0;
+  expr::Cell cell;
+  if (!expr::run(*program_, in, scratch, cell)) return fail(std::move(*scratch.error));
+  return cell.type == Type::kBool && cell.i != 0;
 }
 
 }  // namespace flowgate

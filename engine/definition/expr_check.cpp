@@ -518,9 +518,11 @@ class Checker {
     emit(n, scratch_program);
     scratch_program.seal();
     Scratch scratch;
-    auto cell = run(scratch_program, EvalInput{}, scratch);
-    if (!cell) return error(n.offset, cell.error().message, cell.error().hint);
-    n.value = value_of(*cell);
+    Cell cell;
+    if (!run(scratch_program, EvalInput{}, scratch, cell)) {
+      return error(n.offset, scratch.error->message, scratch.error->hint);
+    }
+    n.value = value_of(cell);
     n.kind = NodeKind::kLiteral;
     n.kids.clear();
     n.height = 1;

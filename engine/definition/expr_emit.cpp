@@ -177,11 +177,6 @@ class Emitter {
 
 void emit(const Node& root, Program& p) { Emitter(p).node(root); }
 
-Cell cell_of(const Value& v) {
-  const std::string& s = v.as_string();
-  return Cell{v.type(), v.as_int(), s.data(), s.size()};
-}
-
 Value value_of(const Cell& c) {
   switch (c.type) {
     case Type::kNull:

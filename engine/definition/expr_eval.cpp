@@ -103,7 +103,7 @@ Error load_error(const Program& p, const Instr& ins, const Value& v) {
 
 }  // namespace
 
-Result<Cell> run(const Program& p, const EvalInput& in, Scratch& scratch) {
+bool run(const Program& p, const EvalInput& in, Scratch& scratch, Cell& result) {
   Cell inline_stack[kInlineStack];
   Cell* base = inline_stack;
   if (p.max_stack > kInlineStack) {
@@ -114,6 +114,10 @@ Result<Cell> run(const Program& p, const EvalInput& in, Scratch& scratch) {
   const Instr* const code = p.code.data();
   const std::size_t size = p.code.size();
 
+  auto failed = [&scratch](Error e) {
+    scratch.error = std::move(e);
+    return false;
+  };
   // Binary operations pop the right operand and overwrite the left one with the result.
   auto operands = [&sp]() -> std::pair<Cell&, const Cell&> {
     --sp;
@@ -139,7 +143,7 @@ Result<Cell> run(const Program& p, const EvalInput& in, Scratch& scratch) {
           break;
         }
         auto c = coerce(v, ins.type);
-        if (!c) return fail(load_error(p, ins, v));
+        if (!c) return failed(load_error(p, ins, v));
         *sp++ = *c;
         break;
       }
@@ -157,7 +161,7 @@ Result<Cell> run(const Program& p, const EvalInput& in, Scratch& scratch) {
         Cell& a = sp[-1];
         if (a.is_null() || (ins.op == Op::kAbs && a.i >= 0)) break;
         if (a.i == std::numeric_limits<std::int64_t>::min()) {
-          return fail(eval_error(p, ins, "arithmetic overflow"));
+          return failed(eval_error(p, ins, "arithmetic overflow"));
         }
         a.i = -a.i;
         break;
@@ -194,7 +198,7 @@ Result<Cell> run(const Program& p, const EvalInput& in, Scratch& scratch) {
           }
           case Op::kDivInt:
           case Op::kMod:
-            if (b.i == 0) return fail(eval_error(p, ins, "division by zero"));
+            if (b.i == 0) return failed(eval_error(p, ins, "division by zero"));
             if (a.i == std::numeric_limits<std::int64_t>::min() && b.i == -1) {
               overflow = ins.op == Op::kDivInt;  // the remainder is 0
               break;
@@ -202,7 +206,7 @@ Result<Cell> run(const Program& p, const EvalInput& in, Scratch& scratch) {
             r = ins.op == Op::kDivInt ? a.i / b.i : a.i % b.i;
             break;
           case Op::kDivScaled: {
-            if (b.i == 0) return fail(eval_error(p, ins, "division by zero"));
+            if (b.i == 0) return failed(eval_error(p, ins, "division by zero"));
             auto q = round_div(static_cast<__int128>(a.i) * kDecimalScale, b.i);
             overflow = !q;
             r = q.value_or(0);
@@ -211,9 +215,9 @@ Result<Cell> run(const Program& p, const EvalInput& in, Scratch& scratch) {
           default:
             break;
         }
-        if (overflow) return fail(eval_error(p, ins, "arithmetic overflow"));
+        if (overflow) return failed(eval_error(p, ins, "arithmetic overflow"));
         if (!in_date_range(ins.type, r)) {
-          return fail(eval_error(
+          return failed(eval_error(
               p, ins, fmt::format("{} out of range (years 0000-9999)", type_name(ins.type))));
         }
         a = Cell{ins.type, r, nullptr, 0};
@@ -223,7 +227,7 @@ Result<Cell> run(const Program& p, const EvalInput& in, Scratch& scratch) {
         Cell& a = sp[-1];
         if (a.is_null()) break;
         if (__builtin_mul_overflow(a.i, kDecimalScale, &a.i)) {
-          return fail(
+          return failed(
               eval_error(p, ins, fmt::format("value too large for {}", type_name(ins.type))));
         }
         a.type = ins.type;
@@ -233,7 +237,7 @@ Result<Cell> run(const Program& p, const EvalInput& in, Scratch& scratch) {
         Cell& a = sp[-1];
         if (a.is_null()) break;
         if (a.i % kMsPerDay != 0) {
-          return fail(eval_error(
+          return failed(eval_error(
               p, ins,
               fmt::format("date arithmetic needs whole days, got {}", format_duration_ms(a.i))));
         }
@@ -335,7 +339,12 @@ Result<Cell> run(const Program& p, const EvalInput& in, Scratch& scratch) {
       }
     }
   }
-  return base[0];
+  // Field by field: a whole-cell copy of the cell just written stalls on store forwarding.
+  result.type = base[0].type;
+  result.i = base[0].i;
+  result.s = base[0].s;
+  result.n = base[0].n;
+  return true;
 }
 
 }  // namespace flowgate::expr

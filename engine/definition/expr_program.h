@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <forward_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +34,11 @@ struct Cell {
   bool is_null() const { return type == Type::kNull; }
 };
 
-Cell cell_of(const Value& v);  // a view: `v` must outlive the cell
+// A view: `v` must outlive the cell. Inline because every load runs it.
+inline Cell cell_of(const Value& v) {
+  const std::string& s = v.as_string();
+  return Cell{v.type(), v.as_int(), s.data(), s.size()};
+}
 Value value_of(const Cell& c);
 
 enum class Op : std::uint8_t {
@@ -94,17 +99,20 @@ struct Program {
   void seal();
 };
 
-// What running needs besides the stack: owned strings made by lower()/upper(), and the stack
-// itself when a program needs more than the inline one.
+// What running needs besides the stack: owned strings made by lower()/upper(), the stack itself
+// when a program needs more than the inline one, and the error of a failed run.
 inline constexpr std::size_t kInlineStack = 32;
 struct Scratch {
   std::forward_list<std::string> strings;
   std::vector<Cell> stack;
+  std::optional<Error> error;  // optional: a default Error allocates (its JSON data)
 };
 
-// Runs a sealed program. Errors are kEvaluation, located in the source. The result's strings are
-// views into `in`, `p` or `scratch`.
-Result<Cell> run(const Program& p, const EvalInput& in, Scratch& scratch);
+// Runs a sealed program into `result`; on failure returns false and leaves a kEvaluation error,
+// located in the source, in scratch.error. The result's strings are views into `in`, `p` or
+// `scratch`. (Not a Result<Cell>: returning a large std::expected costs more than the typical
+// guard itself.)
+bool run(const Program& p, const EvalInput& in, Scratch& scratch, Cell& result);
 
 // Type-checks `root` against `scope`, resolving references, inserting promotions and folding
 // constants in place. Errors are kInvalidDefinition, located in `source`.

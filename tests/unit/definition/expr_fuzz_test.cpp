@@ -205,54 +205,78 @@ class TypedGenerator {
 
   std::string of(Type t, int depth) {
     if (depth <= 0 || f_.chance(25)) return leaf(t);
+    const int d = depth - 1;
+    // Choose first, then build only the chosen form: building every alternative would be
+    // exponential in the depth.
     switch (t) {
       case Type::kBool:
-        return boolean(depth - 1);
+        return boolean(d);
       case Type::kInt:
-        return pick({"(" + of(Type::kInt, depth - 1) + " " + pick({"+", "-", "*", "/", "%"}) + " " +
-                         of(Type::kInt, depth - 1) + ")",
-                     "-" + of(Type::kInt, depth - 1), "len(" + of(Type::kString, depth - 1) + ")",
-                     "abs(" + of(Type::kInt, depth - 1) + ")",
-                     pick({"min(", "max("}) + of(Type::kInt, depth - 1) + ", " +
-                         of(Type::kInt, depth - 1) + ")"});
+        switch (f_.below(5)) {
+          case 0:
+            return binary(Type::kInt, {"+", "-", "*", "/", "%"}, Type::kInt, d);
+          case 1:
+            return "-" + of(Type::kInt, d);
+          case 2:
+            return "len(" + of(Type::kString, d) + ")";
+          case 3:
+            return "abs(" + of(Type::kInt, d) + ")";
+          default:
+            return call2(Type::kInt, Type::kInt, d);
+        }
       case Type::kDecimal:
       case Type::kMoney: {
         Type other = t == Type::kMoney ? pick_type({Type::kInt, Type::kDecimal, Type::kMoney})
                                        : pick_type({Type::kInt, Type::kDecimal});
-        std::string a = of(t, depth - 1);
-        std::string b = of(other, depth - 1);
-        if (f_.chance(50)) std::swap(a, b);
-        std::string extra = t == Type::kDecimal ? "(" + of(Type::kDuration, depth - 1) + " / " +
-                                                      of(Type::kDuration, depth - 1) + ")"
-                                                : "-" + of(t, depth - 1);
-        return pick({"(" + a + " " + pick({"+", "-", "*", "/"}) + " " + b + ")",
-                     "abs(" + of(t, depth - 1) + ")", pick({"min(", "max("}) + a + ", " + b + ")",
-                     extra});
+        switch (f_.below(4)) {
+          case 0:
+            return f_.chance(50) ? binary(t, {"+", "-", "*", "/"}, other, d)
+                                 : binary(other, {"+", "-", "*", "/"}, t, d);
+          case 1:
+            return "abs(" + of(t, d) + ")";
+          case 2:
+            return call2(t, other, d);
+          default:
+            return t == Type::kDecimal ? binary(Type::kDuration, {"/"}, Type::kDuration, d)
+                                       : "-" + of(t, d);
+        }
       }
       case Type::kString:
-        return pick({"lower(" + of(Type::kString, depth - 1) + ")",
-                     "upper(" + of(Type::kString, depth - 1) + ")",
-                     pick({"min(", "max("}) + of(Type::kString, depth - 1) + ", " +
-                         of(Type::kString, depth - 1) + ")"});
+        switch (f_.below(3)) {
+          case 0:
+            return "lower(" + of(Type::kString, d) + ")";
+          case 1:
+            return "upper(" + of(Type::kString, d) + ")";
+          default:
+            return call2(Type::kString, Type::kString, d);
+        }
       case Type::kDate:
-        return "(" + of(Type::kDate, depth - 1) + " " + pick({"+", "-"}) + " " +
+        return "(" + of(Type::kDate, d) + " " + pick({"+", "-"}) + " " +
                pick({"1d", "2w", "-3d", "0s"}) + ")";
       case Type::kDateTime:
-        return pick(
-            {"(" + of(Type::kDateTime, depth - 1) + " " + pick({"+", "-"}) + " " +
-                 of(Type::kDuration, depth - 1) + ")",
-             "(" + of(Type::kDuration, depth - 1) + " + " + of(Type::kDateTime, depth - 1) + ")",
-             pick({"min(", "max("}) + of(Type::kDateTime, depth - 1) + ", " +
-                 of(Type::kDateTime, depth - 1) + ")"});
+        switch (f_.below(3)) {
+          case 0:
+            return binary(Type::kDateTime, {"+", "-"}, Type::kDuration, d);
+          case 1:
+            return binary(Type::kDuration, {"+"}, Type::kDateTime, d);
+          default:
+            return call2(Type::kDateTime, Type::kDateTime, d);
+        }
       case Type::kDuration:
-        return pick(
-            {"(" + of(Type::kDuration, depth - 1) + " " + pick({"+", "-"}) + " " +
-                 of(Type::kDuration, depth - 1) + ")",
-             "(" + of(Type::kDateTime, depth - 1) + " - " + of(Type::kDateTime, depth - 1) + ")",
-             "(" + of(Type::kDate, depth - 1) + " - " + of(Type::kDate, depth - 1) + ")",
-             "(" + of(Type::kDuration, depth - 1) + " " + pick({"*", "/"}) + " " +
-                 of(pick_type({Type::kInt, Type::kDecimal}), depth - 1) + ")",
-             "-" + of(Type::kDuration, depth - 1), "abs(" + of(Type::kDuration, depth - 1) + ")"});
+        switch (f_.below(6)) {
+          case 0:
+            return binary(Type::kDuration, {"+", "-"}, Type::kDuration, d);
+          case 1:
+            return binary(Type::kDateTime, {"-"}, Type::kDateTime, d);
+          case 2:
+            return binary(Type::kDate, {"-"}, Type::kDate, d);
+          case 3:
+            return binary(Type::kDuration, {"*", "/"}, pick_type({Type::kInt, Type::kDecimal}), d);
+          case 4:
+            return "-" + of(Type::kDuration, d);
+          default:
+            return "abs(" + of(Type::kDuration, d) + ")";
+        }
       default:
         return leaf(t);
     }
@@ -266,26 +290,40 @@ class TypedGenerator {
     return *(options.begin() + f_.below(options.size()));
   }
 
-  std::string boolean(int depth) {
+  std::string binary(Type l, std::initializer_list<std::string> ops, Type r, int d) {
+    std::string lhs = of(l, d);
+    std::string op = pick(ops);
+    return "(" + lhs + " " + op + " " + of(r, d) + ")";
+  }
+  std::string call2(Type a, Type b, int d) {
+    std::string name = pick({"min(", "max("});
+    std::string first = of(a, d);
+    return name + first + ", " + of(b, d) + ")";
+  }
+
+  std::string boolean(int d) {
     Type t = pick_type({Type::kInt, Type::kDecimal, Type::kMoney, Type::kString, Type::kDate,
                         Type::kDateTime, Type::kDuration});
     Type u = is_numeric(t) ? pick_type({Type::kInt, Type::kDecimal, Type::kMoney}) : t;
     switch (f_.below(7)) {
       case 0:
-        return "(" + of(t, depth) + " " + pick({"==", "!=", "<", "<=", ">", ">="}) + " " +
-               of(u, depth) + ")";
+        return binary(t, {"==", "!=", "<", "<=", ">", ">="}, u, d);
       case 1:
-        return "(" + of(Type::kBool, depth) + " " + pick({"and", "or"}) + " " +
-               of(Type::kBool, depth) + ")";
+        return binary(Type::kBool, {"and", "or"}, Type::kBool, d);
       case 2:
-        return "not " + of(Type::kBool, depth);
-      case 3:
-        return of(t, depth) + pick({" in [", " not in ["}) + leaf_constant(u) + ", " +
-               leaf_constant(u) + "]";
+        return "not " + of(Type::kBool, d);
+      case 3: {
+        std::string lhs = of(t, d);
+        std::string op = pick({" in [", " not in ["});
+        std::string first = leaf_constant(u);
+        return lhs + op + first + ", " + leaf_constant(u) + "]";
+      }
       case 4:
         return pick({"priority in ['P1', 'P3']", "event.channel == 'web'", "priority != null"});
-      case 5:
-        return "(" + of(t, depth) + pick({" == null", " != null"}) + ")";
+      case 5: {
+        std::string lhs = of(t, d);
+        return "(" + lhs + pick({" == null", " != null"}) + ")";
+      }
       default:
         return pick({"is_set(amount)", "is_set(event.reason)", "approved", "(approved == true)"});
     }
