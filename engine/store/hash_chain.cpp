@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include "store/json_text.h"
+
 namespace flowgate {
 namespace {
 
@@ -54,12 +56,30 @@ std::string finish_hex(EVP_MD_CTX* ctx) {
   return out;
 }
 
-// nlohmann's dump with ensure_ascii=false escapes exactly what Python's json.dumps with
+// The canonical text of `e` in a per-thread buffer (valid until the next call on this thread).
+// nlohmann's serializer with ensure_ascii=false escapes exactly what Python's json.dumps with
 // ensure_ascii=False escapes (", \, \b \f \n \r \t, other U+0000..U+001F as lowercase \u00xx);
-// invalid UTF-8 is replaced by U+FFFD (the store writes the same replacement, so a hash
-// recomputed from stored rows matches).
-void append_json(std::string& out, const nlohmann::json& j) {
-  out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+// invalid UTF-8 becomes U+FFFD, as in the stored text, so a hash recomputed from stored rows
+// matches.
+const std::string& canonical_text(const EventRecord& e) {
+  thread_local store_internal::JsonText json;
+  std::string& out = json.buffer();
+  out.clear();
+  // Keys in bytewise order: actor, at, body, instance, seq, type.
+  out += R"({"actor":)";
+  json.append(e.actor);
+  out += R"(,"at":)";
+  out += fmt::format_int(e.at_ms).c_str();
+  out += R"(,"body":)";
+  json.append(e.body);
+  out += R"(,"instance":)";
+  json.append(nlohmann::json(e.instance_id));
+  out += R"(,"seq":)";
+  out += fmt::format_int(e.seq).c_str();
+  out += R"(,"type":)";
+  json.append(nlohmann::json(e.type));
+  out += '}';
+  return out;
 }
 
 }  // namespace
@@ -71,28 +91,10 @@ std::string sha256_hex(std::string_view bytes) {
   return finish_hex(ctx);
 }
 
-std::string canonical_event_json(const EventRecord& e) {
-  // Keys in bytewise order: actor, at, body, instance, seq, type.
-  std::string out;
-  out.reserve(128 + e.type.size() + e.instance_id.size());
-  out += R"({"actor":)";
-  append_json(out, e.actor);
-  out += R"(,"at":)";
-  out += fmt::to_string(e.at_ms);
-  out += R"(,"body":)";
-  append_json(out, e.body);
-  out += R"(,"instance":)";
-  append_json(out, nlohmann::json(e.instance_id));
-  out += R"(,"seq":)";
-  out += fmt::to_string(e.seq);
-  out += R"(,"type":)";
-  append_json(out, nlohmann::json(e.type));
-  out += '}';
-  return out;
-}
+std::string canonical_event_json(const EventRecord& e) { return canonical_text(e); }
 
 std::string compute_event_hash(const std::string& prev_hash, const EventRecord& e) {
-  const std::string canonical = canonical_event_json(e);
+  const std::string& canonical = canonical_text(e);
   EVP_MD_CTX* ctx = thread_ctx();
   init(ctx);
   update(ctx, prev_hash);
@@ -113,7 +115,8 @@ void HeadsHasher::add(std::string_view instance_id, std::int64_t last_seq,
   auto* ctx = static_cast<EVP_MD_CTX*>(ctx_);
   update(ctx, instance_id);
   update(ctx, " ");
-  update(ctx, fmt::to_string(last_seq));
+  const fmt::format_int seq(last_seq);
+  update(ctx, std::string_view(seq.data(), seq.size()));
   update(ctx, " ");
   update(ctx, head_hash);
   update(ctx, "\n");

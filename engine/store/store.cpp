@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "store/hash_chain.h"
+#include "store/json_text.h"
 #include "store/schema.h"
 #include "store/sqlite_util.h"
 
@@ -26,6 +27,7 @@ namespace {
 
 constexpr std::int64_t kMaxListLimit = 10'000;
 constexpr std::int64_t kMaxEventsLimit = 100'000;
+constexpr std::int64_t kWriterQuickCheckBytes = std::int64_t{64} << 20;
 
 // Cached prepared statements, prepared on first use and reused for the Store's lifetime.
 enum Slot : std::size_t {
@@ -44,6 +46,7 @@ enum Slot : std::size_t {
   kAllTimers,
   kMaxInstanceNumber,
   kGetDefinition,
+  kDefinitionExists,
   kInsertDefinition,
   kListDefinitions,
   kListCheckpoints,
@@ -99,6 +102,8 @@ constexpr std::array<const char*, kSlotCount> kSql = {
     "SELECT value FROM meta WHERE key = 'max_instance_number'",
     // kGetDefinition
     "SELECT " FG_DEFINITION_COLUMNS " FROM definitions WHERE workflow_id = ?1 AND version = ?2",
+    // kDefinitionExists
+    "SELECT 1 FROM definitions WHERE workflow_id = ?1 AND version = ?2",
     // kInsertDefinition
     "INSERT INTO definitions (" FG_DEFINITION_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     // kListDefinitions
@@ -107,10 +112,6 @@ constexpr std::array<const char*, kSlotCount> kSql = {
     "SELECT id, position, at_ms, instance_count, event_count, heads_hash FROM checkpoints "
     "ORDER BY id",
 };
-
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 // "" is stored as NULL in optional text columns.
 void bind_optional(SQLite::Statement& s, int index, const std::string& text) {
@@ -146,9 +147,13 @@ struct Store::Impl {
   StoreOptions options;
   SQLite::Database db;
   std::int64_t max_instance_number = 0;  // writer: the committed value of meta.max_instance_number
+  // Writer: (workflow_id, version) pairs known to be stored; instances may only reference these.
+  std::vector<std::pair<std::string, int>> known_definitions;
   // Declared after `db`: statements are finalized before the connection closes.
   std::array<std::optional<SQLite::Statement>, kSlotCount> cached;
   std::map<std::string, SQLite::Statement> list_queries;  // by SQL text (one per filter shape)
+  // JSON text of the row being written (two: a row may have two JSON columns).
+  store_internal::JsonText json_a, json_b;
 
   Impl(StoreOptions o, SQLite::Database d) : options(std::move(o)), db(std::move(d)) {}
 
@@ -248,9 +253,23 @@ struct Store::Impl {
     std::string reason;  // set when the store can say more than SQLite (missing references)
   };
 
-  // Writes every row of the batch; throws SQLite::Exception, with `failed` describing the row.
-  std::vector<std::int64_t> write_batch(const WriteBatch& batch, FailedRow& failed,
-                                        std::int64_t& new_max);
+  // Whether definition (workflow_id, version) is stored; throws SQLite::Exception.
+  bool definition_stored(const std::string& workflow_id, int version) {
+    for (const auto& [id, v] : known_definitions) {
+      if (v == version && id == workflow_id) return true;
+    }
+    StatementScope q(statement(kDefinitionExists));
+    q->bindNoCopy(1, workflow_id);
+    q->bind(2, version);
+    if (!q->executeStep()) return false;
+    known_definitions.emplace_back(workflow_id, version);
+    return true;
+  }
+
+  // Writes every row of the batch. Returns an error for a row the store refuses itself and throws
+  // SQLite::Exception for one SQLite refuses, with `failed` describing the row.
+  Result<std::vector<std::int64_t>> write_batch(const WriteBatch& batch, FailedRow& failed,
+                                                std::int64_t& new_max);
 };
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -279,9 +298,13 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   namespace fs = std::filesystem;
   if (options.path.empty()) return fail(ErrorCode::kInvalidArgument, "no database path given");
   if (options.busy_timeout_ms < 0 || options.max_page_count < 0 ||
-      options.quick_check_max_bytes < 0) {
+      options.quick_check_max_bytes < StoreOptions::kQuickCheckDefault) {
     return fail(ErrorCode::kInvalidArgument,
                 "busy_timeout_ms, max_page_count and quick_check_max_bytes must not be negative");
+  }
+  std::int64_t quick_check_max_bytes = options.quick_check_max_bytes;
+  if (quick_check_max_bytes == StoreOptions::kQuickCheckDefault) {
+    quick_check_max_bytes = options.read_only ? 0 : kWriterQuickCheckBytes;
   }
   const std::string& path = options.path;
   std::error_code ec;
@@ -301,7 +324,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   }
   store_internal::InspectOptions inspect_options{
       .path = path,
-      .quick_check_max_bytes = options.quick_check_max_bytes,
+      .quick_check_max_bytes = quick_check_max_bytes,
       .busy_timeout_ms = options.busy_timeout_ms,
   };
   try {
@@ -399,6 +422,7 @@ Result<void> Store::put_definition(const StoredDefinition& def) {
       q->exec();
     }
     txn.commit();
+    impl_->known_definitions.emplace_back(def.workflow_id, def.version);
     return {};
   } catch (const SQLite::Exception& e) {
     return fail(impl_->error(
@@ -431,23 +455,28 @@ Result<std::vector<StoredDefinition>> Store::list_definitions() {
   }
 }
 
-std::vector<std::int64_t> Store::Impl::write_batch(const WriteBatch& batch, FailedRow& failed,
-                                                   std::int64_t& new_max) {
+Result<std::vector<std::int64_t>> Store::Impl::write_batch(const WriteBatch& batch,
+                                                           FailedRow& failed,
+                                                           std::int64_t& new_max) {
   // Instances first: events and timers reference them (immediate foreign keys).
   {
     auto& s = statement(kUpsertInstance);
-    std::string data, extra;
     for (const auto& in : batch.instances) {
+      if (!definition_stored(in.workflow_id, in.version)) {
+        return fail(Error(ErrorCode::kStorage,
+                          fmt::format("commit failed on {}: instance {} is pinned to {} version "
+                                      "{}, which is not stored; store the definition first",
+                                      options.path, in.instance_id, in.workflow_id, in.version))
+                        .with_data("path", options.path));
+      }
       StatementScope q(s);
-      data = dump(in.data);
-      extra = dump(in.extra);
       q->bindNoCopy(1, in.instance_id);
       q->bindNoCopy(2, in.workflow_id);
       q->bind(3, in.version);
       q->bindNoCopy(4, in.state);
       q->bindNoCopy(5, in.lifecycle);
-      q->bindNoCopy(6, data);
-      q->bindNoCopy(7, extra);
+      q->bindNoCopy(6, json_a(in.data));
+      q->bindNoCopy(7, json_b(in.extra));
       bind_optional(*q, 8, in.business_key);
       q->bind(9, static_cast<std::int64_t>(in.last_seq));
       q->bind(10, static_cast<std::int64_t>(in.created_ms));
@@ -455,14 +484,8 @@ std::vector<std::int64_t> Store::Impl::write_batch(const WriteBatch& batch, Fail
       q->bindNoCopy(12, in.head_hash);
       try {
         q->exec();
-      } catch (const SQLite::Exception& e) {
+      } catch (const SQLite::Exception&) {
         failed.row = fmt::format("instance {}", in.instance_id);
-        if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_FOREIGNKEY) {
-          failed.reason = fmt::format(
-              "instance {} is pinned to {} version {}, which is not "
-              "stored; store the definition first",
-              in.instance_id, in.workflow_id, in.version);
-        }
         throw;
       }
       new_max = std::max(new_max, instance_number(in.instance_id, in.workflow_id));
@@ -472,17 +495,14 @@ std::vector<std::int64_t> Store::Impl::write_batch(const WriteBatch& batch, Fail
   positions.reserve(batch.events.size());
   {
     auto& s = statement(kInsertEvent);
-    std::string actor, body;
     for (const auto& ev : batch.events) {
       StatementScope q(s);
-      actor = dump(ev.actor);
-      body = dump(ev.body);
       q->bindNoCopy(1, ev.instance_id);
       q->bind(2, static_cast<std::int64_t>(ev.seq));
       q->bind(3, static_cast<std::int64_t>(ev.at_ms));
       q->bindNoCopy(4, ev.type);
-      q->bindNoCopy(5, actor);
-      q->bindNoCopy(6, body);
+      q->bindNoCopy(5, json_a(ev.actor));
+      q->bindNoCopy(6, json_b(ev.body));
       bind_optional(*q, 7, ev.request_id);
       q->bindNoCopy(8, ev.prev_hash);
       q->bindNoCopy(9, ev.hash);
@@ -503,14 +523,12 @@ std::vector<std::int64_t> Store::Impl::write_batch(const WriteBatch& batch, Fail
   }
   {
     auto& s = statement(kInsertRequest);
-    std::string response;
     for (const auto& r : batch.requests) {
       StatementScope q(s);
-      response = dump(r.response);
       q->bindNoCopy(1, r.request_id);
       q->bindNoCopy(2, r.fingerprint);
       bind_optional(*q, 3, r.instance_id);
-      q->bindNoCopy(4, response);
+      q->bindNoCopy(4, json_a(r.response));
       q->bind(5, static_cast<std::int64_t>(r.at_ms));
       try {
         q->exec();
@@ -523,14 +541,12 @@ std::vector<std::int64_t> Store::Impl::write_batch(const WriteBatch& batch, Fail
   // Puts before deletes: a timer id in both ends up deleted.
   {
     auto& s = statement(kUpsertTimer);
-    std::string payload;
     for (const auto& t : batch.timers_put) {
       StatementScope q(s);
-      payload = dump(t.payload);
       q->bindNoCopy(1, t.timer_id);
       bind_optional(*q, 2, t.instance_id);
       q->bind(3, static_cast<std::int64_t>(t.due_ms));
-      q->bindNoCopy(4, payload);
+      q->bindNoCopy(4, json_a(t.payload));
       try {
         q->exec();
       } catch (const SQLite::Exception& e) {
@@ -574,6 +590,7 @@ Result<std::vector<std::int64_t>> Store::commit(const WriteBatch& batch) {
   try {
     WriteTransaction txn(impl_->db);
     auto positions = impl_->write_batch(batch, failed, new_max);
+    if (!positions) return positions;  // WriteTransaction rolls back
     txn.commit();
     impl_->max_instance_number = std::max(impl_->max_instance_number, new_max);
     return positions;

@@ -28,10 +28,13 @@ struct StoreOptions {
   bool synchronous_full = true;     // PRAGMA synchronous=FULL (default) or NORMAL
   int busy_timeout_ms = 5000;       // bounded wait for a lock held by another process
   std::int64_t max_page_count = 0;  // 0 = unlimited; tests use it to simulate a full disk
-  // On open, PRAGMA quick_check (reads every page) runs when the file is at most this large;
-  // larger files get header and schema checks only, and `flowgate verify` does the deep check.
-  // 0 = never.
-  std::int64_t quick_check_max_bytes = std::int64_t{64} << 20;
+  // On open, PRAGMA quick_check (reads every page, ~2 ms per MiB) runs when the file is at most
+  // this large; otherwise only the header and schema are checked and `flowgate verify` does the
+  // deep check. 0 = never. kQuickCheckDefault = 64 MiB for a writer and never for a reader
+  // (readers are opened on demand; a reader that meets a damaged page gets kNotADatabase from
+  // that read).
+  std::int64_t quick_check_max_bytes = kQuickCheckDefault;
+  static constexpr std::int64_t kQuickCheckDefault = -1;
 };
 
 // Everything one group commit writes, in one transaction.
@@ -89,6 +92,8 @@ class Store {
   // The largest n of instance ids "<workflow_id>-<n>" ever committed (0 if none), for the
   // writer's id counter. Kept in meta, raised within commit().
   Result<std::int64_t> max_instance_number();
+  // The former name of max_instance_number(), kept while runtime/ still calls it.
+  Result<std::int64_t> instance_count() { return max_instance_number(); }
   // The position of the newest event (0 if none): where a watcher starts to follow the log.
   Result<std::int64_t> last_position();
 

@@ -166,7 +166,12 @@ TEST_CASE("a flowgate database with garbage over its pages is refused as corrupt
   std::mt19937 rng(7);
   for (std::size_t i = 3 * page; i < 6 * page; ++i) bytes[i] = static_cast<char>(rng() & 0xff);
   write_bytes(path, bytes);
-  require_refused(path, ErrorCode::kNotADatabase);
+  StoreOptions deep;  // readers skip the page-by-page check unless asked for it
+  deep.quick_check_max_bytes = std::int64_t{1} << 30;
+  require_refused(path, ErrorCode::kNotADatabase, deep);
+  auto writer = Store::open(writer_options(path));  // writers check small files by default
+  REQUIRE_FALSE(writer.has_value());
+  CHECK(writer.error().code == ErrorCode::kNotADatabase);
 }
 
 TEST_CASE("a flowgate database with garbage over its header is refused", "[store]") {
