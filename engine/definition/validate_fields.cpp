@@ -178,8 +178,9 @@ std::optional<Value> read_bound(Context& cx, const toml::table& t, std::string_v
   Type bound_type = f.type == Type::kString ? Type::kInt : f.type;
   auto v = value_from_toml(*node, bound_type, problem);
   if (!v || (f.type == Type::kString && v->as_int() < 0)) {
-    std::string expected = f.type == Type::kString ? "a non-negative length (integer)"
-                                                   : fmt::format("a {} value", type_name(f.type));
+    std::string expected = f.type == Type::kString
+                               ? "a non-negative length (integer)"
+                               : fmt::format("a value of type {}", type_name(f.type));
     cx.error(rule::kFieldBounds, cx.at(*node),
              fmt::format("'{}' in {} must be {}{}", key, owner, expected,
                          problem.empty() ? "" : ": " + problem));
@@ -197,7 +198,7 @@ void read_default(Context& cx, const toml::table& t, const std::string& owner, F
   auto v = value_from_toml(*node, f.type, problem);
   if (!v) {
     cx.error(rule::kFieldDefaultType, cx.at(*node),
-             fmt::format("the default of {} is not a {} value{}", owner, type_name(f.type),
+             fmt::format("the default of {} does not fit its type {}{}", owner, type_name(f.type),
                          problem.empty() ? "" : ": " + problem));
     return;
   }

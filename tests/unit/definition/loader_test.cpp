@@ -448,3 +448,18 @@ TEST_CASE("the registry refuses conflicting claims and lists claimed sections", 
   };
   CHECK_THROWS_AS(SectionRegistry().add(std::make_shared<ClaimsStates>()), std::invalid_argument);
 }
+
+TEST_CASE("the complete example in docs/process-files.md loads with no diagnostics", "[loader]") {
+  std::string doc = read_all(std::string(FLOWGATE_SOURCE_DIR) + "/docs/process-files.md");
+  std::size_t section = doc.find("## A complete example");
+  REQUIRE(section != std::string::npos);
+  std::size_t start = doc.find("```toml\n", section);
+  REQUIRE(start != std::string::npos);
+  start += 8;
+  std::size_t end = doc.find("\n```", start);
+  REQUIRE(end != std::string::npos);
+  auto r = load_text(doc.substr(start, end - start + 1), "process-files.md");
+  INFO(listing(r));
+  CHECK(r.ok());
+  CHECK(r.diagnostics.empty());
+}
