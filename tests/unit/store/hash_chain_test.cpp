@@ -3,6 +3,8 @@
 // ensure_ascii=False) and hashlib.sha256), and checkpoints against a recomputation from raw rows.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
@@ -194,6 +196,25 @@ TEST_CASE("a checkpoint hashes every chain head as an independent recomputation 
   REQUIRE(second.has_value());
   CHECK(second->heads_hash != first->heads_hash);
   CHECK(second->id > first->id);
+
+  // docs/audit.md: the heads at an earlier checkpoint are, per instance, the newest event at or
+  // before its position; later commits do not change what that checkpoint covered.
+  {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    SQLite::Statement q(db,
+                        "SELECT instance_id, seq, hash FROM events WHERE position <= ?1 "
+                        "ORDER BY position");
+    q.bind(1, first->position);
+    std::map<std::string, std::pair<std::int64_t, std::string>> heads;  // ordered bytewise
+    while (q.executeStep()) {
+      heads[q.getColumn(0).getString()] = {q.getColumn(1).getInt64(), q.getColumn(2).getString()};
+    }
+    std::string replayed;
+    for (const auto& [id, head] : heads) {
+      replayed += fmt::format("{} {} {}\n", id, head.first, head.second);
+    }
+    CHECK(sha256_hex(replayed) == first->heads_hash);
+  }
 
   auto all = store.checkpoints();
   REQUIRE(all.has_value());
