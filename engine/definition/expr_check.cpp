@@ -3,16 +3,18 @@
 // nodes, and folds every operation whose operands are all constants (so `2 * 1h` costs nothing at
 // run time and `1 / 0` is a load-time error).
 //
-// Typing rules (the language reference in docs/ mirrors them):
+// Typing rules (docs/process-files.md, "Expressions", summarises them for users):
 //   numbers   int, decimal and money mix; the result has the wider type (int < decimal < money).
 //             int / int truncates toward zero; % takes ints only.
 //   time      datetime − datetime = duration; datetime ± duration = datetime; date ± duration =
 //             date (whole days, else an evaluation error); date − date = duration;
-//             duration ± duration; duration × or ÷ a number; duration ÷ duration = decimal.
+//             duration ± duration; duration × or ÷ an int or decimal; duration ÷ duration =
+//             decimal.
 //   compare   == and != work on any two values of one kind (numbers, text incl. enum members,
 //             bool, date, datetime, duration) and with null; < <= > >= on numbers, strings, dates,
 //             datetimes and durations. An enum compared with a constant string needs a member.
-//   logic     and, or, not take bools.
+//   logic     and, or, not take bools; `x not in [...]` means `not (x in [...])`.
+//   rounding  decimal/money × and ÷ keep 6 places, rounding half away from zero.
 #include <algorithm>
 #include <array>
 
