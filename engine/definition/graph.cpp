@@ -2,6 +2,7 @@
 
 #include <set>
 #include <string_view>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -167,10 +168,6 @@ struct Node {
   enum class Kind { kState, kAny, kJunction } kind = Kind::kState;
   std::string state;         // kState
   std::size_t junction = 0;  // kJunction: the index of its transition
-
-  bool operator==(const Node& o) const {
-    return kind == o.kind && state == o.state && junction == o.junction;
-  }
 };
 
 struct Junction {
@@ -195,11 +192,11 @@ struct Picture {
 Picture picture_of(const Workflow& wf) {
   Picture p;
   p.groups = group_by_stage(wf);
+  std::map<std::string_view, const std::string*> stages;
+  for (const auto& s : wf.states) stages.emplace(s.id, &s.stage);
   auto stage_of = [&](const std::string& id) -> const std::string* {
-    for (const auto& s : wf.states) {
-      if (s.id == id) return &s.stage;
-    }
-    return nullptr;
+    auto it = stages.find(id);
+    return it == stages.end() ? nullptr : it->second;
   };
   for (const auto& t : wf.transitions) {
     Node target{Node::Kind::kState, t.to, 0};
@@ -505,18 +502,19 @@ std::string to_mermaid(const Workflow& wf, const GraphAnnotations& notes) {
     out += fmt::format("  [*] --> {}\n", node(Node{Node::Kind::kState, wf.initial, 0}));
   }
   // Arrows between the same two nodes merge into the first one, in file order.
+  using ArrowKey =
+      std::tuple<Node::Kind, std::string, std::size_t, Node::Kind, std::string, std::size_t, bool>;
   std::vector<Arrow> merged;
+  std::map<ArrowKey, std::size_t> merged_index;
   for (const auto& a : p.arrows) {
-    Arrow* same = nullptr;
-    for (auto& m : merged) {
-      if (m.from == a.from && m.to == a.to && m.transitions.empty() == a.transitions.empty()) {
-        same = &m;
-      }
-    }
-    if (same == nullptr) {
+    ArrowKey key{a.from.kind, a.from.state,  a.from.junction,      a.to.kind,
+                 a.to.state,  a.to.junction, a.transitions.empty()};
+    auto [it, inserted] = merged_index.emplace(std::move(key), merged.size());
+    if (inserted) {
       merged.push_back(a);
     } else {
-      same->transitions.insert(same->transitions.end(), a.transitions.begin(), a.transitions.end());
+      auto& into = merged[it->second].transitions;
+      into.insert(into.end(), a.transitions.begin(), a.transitions.end());
     }
   }
   for (const auto& a : merged) {
