@@ -316,7 +316,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
                     .with_data("path", path));
   }
   if (!exists && (options.read_only || !options.create)) {
-    return fail(Error(ErrorCode::kNotFound, fmt::format("database {} does not exist", path))
+    return fail(Error(ErrorCode::kStorage, fmt::format("database {} does not exist", path))
                     .with_hint(options.read_only
                                    ? "start the engine (flowgate serve) once to create it"
                                    : "check the path")

@@ -92,8 +92,6 @@ class Store {
   // The largest n of instance ids "<workflow_id>-<n>" ever committed (0 if none), for the
   // writer's id counter. Kept in meta, raised within commit().
   Result<std::int64_t> max_instance_number();
-  // The former name of max_instance_number(), kept while runtime/ still calls it.
-  Result<std::int64_t> instance_count() { return max_instance_number(); }
   // The position of the newest event (0 if none): where a watcher starts to follow the log.
   Result<std::int64_t> last_position();
 

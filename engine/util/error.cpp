@@ -60,4 +60,21 @@ nlohmann::json Error::to_json() const {
   return {{"code", static_cast<int>(code)}, {"message", message}, {"data", std::move(d)}};
 }
 
+Error Error::from_json(const nlohmann::json& j) {
+  Error e;
+  if (!j.is_object()) return e;
+  int code = j.value("code", static_cast<int>(ErrorCode::kInternal));
+  std::string_view name = error_code_name(static_cast<ErrorCode>(code));
+  e.code = name == "unknown" ? ErrorCode::kInternal : static_cast<ErrorCode>(code);
+  e.message = j.value("message", std::string());
+  if (auto d = j.find("data"); d != j.end() && d->is_object()) {
+    e.data = *d;
+    if (auto h = d->find("hint"); h != d->end() && h->is_string()) e.hint = *h;
+    e.data.erase("hint");
+    e.data.erase("name");
+    e.data.erase("location");
+  }
+  return e;
+}
+
 }  // namespace flowgate

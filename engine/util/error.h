@@ -83,6 +83,8 @@ struct Error {
   std::string to_string() const;
   // {"code": int, "message": str, "data": {..., "name": "guard_failed", "hint": ...}}
   nlohmann::json to_json() const;
+  // Inverse of to_json (used to replay a recorded answer); unknown codes become kInternal.
+  static Error from_json(const nlohmann::json& j);
 };
 
 template <typename T>

@@ -91,12 +91,12 @@ TEST_CASE("a missing file is not created by a reader or when create is off", "[s
   const auto path = dir.file("absent.db");
   auto reader = Store::open(reader_options(path));
   REQUIRE_FALSE(reader.has_value());
-  CHECK(reader.error().code == ErrorCode::kNotFound);
+  CHECK(reader.error().code == ErrorCode::kStorage);
   StoreOptions o = writer_options(path);
   o.create = false;
   auto writer = Store::open(o);
   REQUIRE_FALSE(writer.has_value());
-  CHECK(writer.error().code == ErrorCode::kNotFound);
+  CHECK(writer.error().code == ErrorCode::kStorage);
   CHECK_FALSE(std::filesystem::exists(path));
 }
 

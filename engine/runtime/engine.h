@@ -1,0 +1,93 @@
+// The engine: owns the store and the only thread that mutates it. Any number of threads submit
+// commands and wait on futures; the writer takes everything queued (up to max_batch), decides and
+// applies each command against working copies, appends all resulting events, snapshots and
+// idempotency records in ONE SQLite transaction, and only then answers each caller. A failed commit
+// answers every command of the batch with the storage error and changes nothing.
+//
+// Idempotency: a command with a request_id already answered gets the recorded answer and changes
+// nothing (reusing the id for a different command is kDuplicateRequest). Optimistic concurrency:
+// expect_version must equal the instance's version (its number of events).
+// Reads (get, list, history) use separate read-only connections and never wait for the writer.
+// Thread-safety: every public method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "definition/section_registry.h"
+#include "runtime/catalog.h"
+#include "runtime/clock.h"
+#include "runtime/command.h"
+#include "store/records.h"
+#include "store/store.h"
+#include "util/error.h"
+
+namespace flowgate {
+
+struct EngineOptions {
+  std::string db_path;
+  bool synchronous_full = true;
+  std::size_t max_batch = 1024;           // commands per group commit at most
+  std::int64_t checkpoint_every = 10000;  // events between checkpoints (and one at clean stop)
+  std::size_t cache_capacity = 100000;    // instances kept in memory by the writer
+  int busy_timeout_ms = 5000;
+  std::int64_t max_page_count = 0;        // tests: simulate a full disk
+  bool read_only = false;                 // reads only: no writer, the file must exist
+};
+
+struct CommandOutcome {
+  nlohmann::json instance;            // instance_view() of the instance after the command
+  std::vector<EventRecord> events;    // what this command appended (empty when replayed)
+  bool replayed = false;              // answered from an earlier request with the same request_id
+};
+
+struct EngineStats {
+  std::uint64_t commands = 0;
+  std::uint64_t refused = 0;
+  std::uint64_t batches = 0;
+  std::uint64_t events = 0;
+  std::uint64_t queue_depth = 0;
+};
+
+class Engine {
+ public:
+  // Opens (or creates) the database, stores every definition in `catalog`, and starts the writer.
+  // `sections` is used to reload older definition versions from the store; it must outlive the
+  // engine.
+  static Result<std::unique_ptr<Engine>> open(const EngineOptions& options,
+                                              std::shared_ptr<Catalog> catalog,
+                                              std::shared_ptr<const Clock> clock,
+                                              const SectionRegistry& sections);
+  ~Engine();  // stop()
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Queues a command; the future is ready once its batch is durable (or refused).
+  std::future<Result<CommandOutcome>> submit(Command command);
+  Result<CommandOutcome> execute(Command command) { return submit(std::move(command)).get(); }
+
+  // Finishes and commits what is queued, writes a checkpoint, stops the writer. Idempotent.
+  void stop();
+
+  Result<nlohmann::json> get(const std::string& instance_id);
+  Result<std::vector<nlohmann::json>> list(const InstanceFilter& filter);
+  Result<std::vector<EventRecord>> history(const std::string& instance_id);
+
+  // The definition an instance is pinned to (from the catalog or the store).
+  Result<std::shared_ptr<const Workflow>> workflow(const std::string& id, int version);
+  const Catalog& catalog() const;
+  const Clock& clock() const;
+  EngineStats stats() const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flowgate

@@ -1,0 +1,387 @@
+#include <catch2/catch.hpp>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "runtime/engine.h"
+#include "runtime_support.h"
+#include "store/hash_chain.h"
+#include "support/temp_dir.h"
+
+using namespace flowgate;
+using flowgate::testing::actor;
+using flowgate::testing::load_fixture;
+using flowgate::testing::TempDir;
+using nlohmann::json;
+
+namespace {
+
+InstanceFilter all_instances() {
+  InstanceFilter f;
+  f.limit = 10000;
+  return f;
+}
+
+constexpr std::int64_t kT0 = 1'767'261'600'000;  // 2026-01-01T10:00:00Z
+const SectionRegistry kNoSections;
+
+struct Harness {
+  TempDir dir;
+  std::shared_ptr<SimulatedClock> clock = std::make_shared<SimulatedClock>(kT0);
+  std::unique_ptr<Engine> engine;
+
+  explicit Harness(std::vector<std::string> fixtures = {"tests/fixtures/runtime/deal.toml"},
+                   EngineOptions options = {}) {
+    open(std::move(fixtures), options);
+  }
+  void open(std::vector<std::string> fixtures, EngineOptions options = {}) {
+    engine.reset();
+    auto catalog = std::make_shared<Catalog>();
+    for (const auto& f : fixtures) catalog->add(load_fixture(f));
+    options.db_path = db();
+    auto e = Engine::open(options, catalog, clock, kNoSections);
+    if (!e) FAIL(e.error().to_string());
+    engine = std::move(*e);
+  }
+  std::string db() const { return dir.file("flowgate.db"); }
+
+  Result<CommandOutcome> start(json data, std::string key = "", std::string request_id = "") {
+    Command c;
+    c.kind = CommandKind::kStart;
+    c.workflow_id = "deal";
+    c.data = std::move(data);
+    c.business_key = std::move(key);
+    c.request_id = std::move(request_id);
+    c.actor = actor("ann", {"AR"});
+    return engine->execute(std::move(c));
+  }
+  Command fire_cmd(const std::string& id, std::string event, json payload, Actor who) {
+    Command c;
+    c.kind = CommandKind::kFire;
+    c.instance_id = id;
+    c.event = std::move(event);
+    c.payload = std::move(payload);
+    c.actor = std::move(who);
+    return c;
+  }
+};
+
+void check_chain(const std::vector<EventRecord>& events) {
+  std::string prev;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].seq == static_cast<std::int64_t>(i + 1));
+    CHECK(events[i].prev_hash == prev);
+    CHECK(events[i].hash == compute_event_hash(prev, events[i]));
+    prev = events[i].hash;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the engine starts and moves an instance and records a hash-chained history",
+          "[engine]") {
+  Harness h;
+  auto started = h.start({{"customer", "Acme"}});
+  REQUIRE(started);
+  std::string id = started->instance["instance_id"];
+  CHECK(id == "deal-1");
+  CHECK(started->instance["state"] == "open");
+  CHECK(started->instance["version"] == 1);
+  REQUIRE(started->events.size() == 1);
+  CHECK(started->events[0].position > 0);
+
+  h.clock->advance_to(kT0 + 60'000);
+  auto quoted = h.engine->execute(h.fire_cmd(id, "quote", {{"amount", "5000"}}, actor("sam", {"SR"})));
+  REQUIRE(quoted);
+  auto closed = h.engine->execute(h.fire_cmd(id, "close", json::object(), actor("ann", {"AR"})));
+  REQUIRE(closed);
+  CHECK(closed->instance["state"] == "won");
+  CHECK(closed->instance["lifecycle"] == "completed");
+
+  auto history = h.engine->history(id);
+  REQUIRE(history);
+  REQUIRE(history->size() == 4);  // started, transitioned, transitioned, completed
+  CHECK((*history)[1].at_ms == kT0 + 60'000);
+  CHECK((*history)[1].actor["principal"] == "sam");
+  check_chain(*history);
+
+  auto view = h.engine->get(id);
+  REQUIRE(view);
+  CHECK((*view)["state"] == "won");
+  CHECK((*view)["allowed_events"].empty());
+}
+
+TEST_CASE("a refused command changes nothing and says why", "[engine]") {
+  Harness h;
+  std::string id = h.start({{"customer", "Acme"}})->instance["instance_id"];
+  auto refused = h.engine->execute(h.fire_cmd(id, "quote", {{"amount", "0"}}, actor("sam", {"SR"})));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kGuardFailed);
+  CHECK(h.engine->history(id)->size() == 1);
+  auto unknown = h.engine->execute(h.fire_cmd("deal-99", "quote", json::object(), actor("sam", {"SR"})));
+  CHECK(unknown.error().code == ErrorCode::kInstanceNotFound);
+  Command c;
+  c.kind = CommandKind::kStart;
+  c.workflow_id = "dael";
+  CHECK(h.engine->execute(c).error().code == ErrorCode::kWorkflowNotFound);
+  c.workflow_id = "deal";
+  c.version = 7;
+  CHECK(h.engine->execute(c).error().code == ErrorCode::kVersionNotFound);
+}
+
+TEST_CASE("a retried request id returns the first answer and changes nothing", "[engine]") {
+  Harness h;
+  auto first = h.start({{"customer", "Acme"}}, "", "req-1");
+  auto retry = h.start({{"customer", "Acme"}}, "", "req-1");
+  REQUIRE(first);
+  REQUIRE(retry);
+  CHECK(retry->replayed);
+  CHECK(retry->instance == first->instance);
+  CHECK(h.engine->list({})->size() == 1);
+
+  std::string id = first->instance["instance_id"];
+  Command fire = h.fire_cmd(id, "quote", {{"amount", "10"}}, actor("sam", {"SR"}));
+  fire.request_id = "req-2";
+  REQUIRE(h.engine->execute(fire));
+  auto again = h.engine->execute(fire);
+  REQUIRE(again);
+  CHECK(again->replayed);
+  CHECK(h.engine->history(id)->size() == 2);
+
+  SECTION("the same id for another command is refused") {
+    Command other = h.fire_cmd(id, "lose", {{"reason", "x"}}, actor("ann", {"AR"}));
+    other.request_id = "req-2";
+    auto dup = h.engine->execute(other);
+    REQUIRE_FALSE(dup);
+    CHECK(dup.error().code == ErrorCode::kDuplicateRequest);
+  }
+  SECTION("a refusal is also the recorded answer") {
+    Command bad = h.fire_cmd(id, "close", json::object(), actor("sam", {"SR"}));
+    bad.request_id = "req-3";
+    CHECK(h.engine->execute(bad).error().code == ErrorCode::kForbidden);
+    CHECK(h.engine->execute(bad).error().code == ErrorCode::kForbidden);
+  }
+  SECTION("answers survive a restart") {
+    h.open({"tests/fixtures/runtime/deal.toml"});
+    auto after = h.engine->execute(fire);
+    REQUIRE(after);
+    CHECK(after->replayed);
+    CHECK(h.engine->history(id)->size() == 2);
+  }
+}
+
+TEST_CASE("expect_version refuses a stale command naming both versions", "[engine]") {
+  Harness h;
+  std::string id = h.start({{"customer", "Acme"}})->instance["instance_id"];
+  Command c = h.fire_cmd(id, "quote", {{"amount", "10"}}, actor("sam", {"SR"}));
+  c.expect_version = 3;
+  auto stale = h.engine->execute(c);
+  REQUIRE_FALSE(stale);
+  CHECK(stale.error().code == ErrorCode::kVersionConflict);
+  CHECK(stale.error().data["current_version"] == 1);
+  CHECK(stale.error().data["expected_version"] == 3);
+  c.expect_version = 1;
+  CHECK(h.engine->execute(c));
+}
+
+TEST_CASE("a business key is unique per workflow, also within one batch", "[engine]") {
+  Harness h;
+  REQUIRE(h.start({{"customer", "Acme"}}, "CRM-1"));
+  auto dup = h.start({{"customer", "Other"}}, "CRM-1");
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().code == ErrorCode::kDuplicateBusinessKey);
+  CHECK(dup.error().data["instance_id"] == "deal-1");
+
+  std::vector<std::future<Result<CommandOutcome>>> futures;
+  for (int i = 0; i < 20; ++i) {
+    Command c;
+    c.kind = CommandKind::kStart;
+    c.workflow_id = "deal";
+    c.data = {{"customer", "Acme"}};
+    c.business_key = "CRM-2";
+    futures.push_back(h.engine->submit(c));
+  }
+  int ok = 0;
+  for (auto& f : futures) ok += f.get() ? 1 : 0;
+  CHECK(ok == 1);
+}
+
+TEST_CASE("many concurrent submitters are all answered after group commits", "[engine]") {
+  Harness h;
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 50;
+  std::vector<std::string> ids;
+  for (int t = 0; t < kThreads; ++t) {
+    ids.push_back(h.start({{"customer", "Acme"}})->instance["instance_id"]);
+  }
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const char* event = i == 0 ? "quote" : "requote";
+        auto r = h.engine->execute(h.fire_cmd(ids[static_cast<std::size_t>(t)], event,
+                                              {{"amount", std::to_string(i + 1)}},
+                                              actor("sam", {"SR"})));
+        if (!r) failures++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  for (const auto& id : ids) {
+    auto hist = h.engine->history(id);
+    REQUIRE(hist->size() == kPerThread + 1);
+    check_chain(*hist);
+  }
+  EngineStats s = h.engine->stats();
+  CHECK(s.events == static_cast<std::uint64_t>(kThreads * (kPerThread + 1)));
+  CHECK(s.batches <= s.commands);
+}
+
+TEST_CASE("state survives a restart and the id counter continues", "[engine]") {
+  Harness h;
+  std::string id = h.start({{"customer", "Acme"}})->instance["instance_id"];
+  REQUIRE(h.engine->execute(h.fire_cmd(id, "quote", {{"amount", "10"}}, actor("sam", {"SR"}))));
+  h.open({"tests/fixtures/runtime/deal.toml"});
+  auto view = h.engine->get(id);
+  REQUIRE(view);
+  CHECK((*view)["state"] == "quoted");
+  CHECK((*view)["data"]["amount"] == "10.00");
+  auto next = h.start({{"customer", "Beta"}});
+  CHECK(next->instance["instance_id"] == "deal-2");
+  auto closed = h.engine->execute(h.fire_cmd(id, "close", json::object(), actor("ann", {"AR"})));
+  REQUIRE(closed);
+  CHECK(closed->instance["state"] == "won");
+  check_chain(*h.engine->history(id));
+}
+
+TEST_CASE("running instances stay on their version; new ones start on the latest", "[engine]") {
+  Harness h;
+  std::string old_id = h.start({{"customer", "Acme"}})->instance["instance_id"];
+  // The next deployment ships only version 2; version 1 is reloaded from the database.
+  h.open({"tests/fixtures/runtime/deal_v2.toml"});
+  auto fresh = h.start({{"customer", "Beta"}});
+  REQUIRE(fresh);
+  CHECK(fresh->instance["workflow_version"] == 2);
+  auto old_step = h.engine->execute(h.fire_cmd(old_id, "quote", {{"amount", "150000"}}, actor("sam", {"SR"})));
+  REQUIRE(old_step);
+  CHECK(old_step->instance["workflow_version"] == 1);
+  REQUIRE(h.engine->execute(h.fire_cmd(old_id, "close", json::object(), actor("ann", {"AR"}))));
+
+  Command migrate;
+  migrate.kind = CommandKind::kMigrate;
+  migrate.instance_id = old_id;
+  migrate.to_version = 2;
+  migrate.state_mapping = {{"approval", "review"}};
+  auto moved = h.engine->execute(migrate);
+  REQUIRE(moved);
+  CHECK(moved->instance["workflow_version"] == 2);
+  CHECK(moved->instance["state"] == "review");
+  auto approved = h.engine->execute(h.fire_cmd(old_id, "approve", json::object(), actor("dora", {"director"})));
+  REQUIRE(approved);
+  CHECK(approved->instance["state"] == "won");
+  check_chain(*h.engine->history(old_id));
+}
+
+TEST_CASE("changing a stored version's text without bumping the version is refused", "[engine]") {
+  Harness h;
+  TempDir other;
+  std::string text;
+  {
+    std::ifstream in(std::string(FLOWGATE_SOURCE_DIR) + "/tests/fixtures/runtime/deal.toml");
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::string path = other.file("deal.toml");
+  std::ofstream(path) << text << "\n# an edit\n";
+  h.engine.reset();
+  auto catalog = std::make_shared<Catalog>();
+  static SectionRegistry none;
+  catalog->add(load_workflow_file(path, none).workflow);
+  EngineOptions o;
+  o.db_path = h.db();
+  auto e = Engine::open(o, catalog, h.clock, none);
+  REQUIRE_FALSE(e);
+  CHECK(e.error().code == ErrorCode::kInvalidDefinition);
+}
+
+TEST_CASE("a full disk fails the command clearly, keeps the engine running, and hides the batch",
+          "[engine]") {
+  EngineOptions o;
+  o.max_page_count = 40;  // a few pages beyond the empty schema
+  Harness h({"tests/fixtures/runtime/deal.toml"}, o);
+  std::string big(2000, 'x');
+  ErrorCode last = ErrorCode::kInternal;
+  int started = 0;
+  for (int i = 0; i < 500; ++i) {
+    auto r = h.start({{"customer", "A" + big}});
+    if (!r) {
+      last = r.error().code;
+      break;
+    }
+    ++started;
+  }
+  CHECK(last == ErrorCode::kDiskFull);
+  auto listed = h.engine->list(all_instances());
+  REQUIRE(listed);
+  CHECK(static_cast<int>(listed->size()) == started);
+  // Still serving: reads work and a command is answered (not hung).
+  auto again = h.start({{"customer", "B"}});
+  if (!again) CHECK(again.error().code == ErrorCode::kDiskFull);
+}
+
+TEST_CASE("a file that is not a flowgate database is refused and left untouched", "[engine]") {
+  TempDir dir;
+  std::string path = dir.file("notes.db");
+  std::ofstream(path) << "these are my meeting notes, not a database\n";
+  auto before = std::filesystem::file_size(path);
+  auto catalog = std::make_shared<Catalog>();
+  EngineOptions o;
+  o.db_path = path;
+  auto e = Engine::open(o, catalog, std::make_shared<SimulatedClock>(kT0), kNoSections);
+  REQUIRE_FALSE(e);
+  CHECK(e.error().code == ErrorCode::kNotADatabase);
+  CHECK(std::filesystem::file_size(path) == before);
+}
+
+TEST_CASE("a database locked by another process gives a clear error after a bounded wait",
+          "[engine]") {
+  EngineOptions o;
+  o.busy_timeout_ms = 200;
+  Harness h({"tests/fixtures/runtime/deal.toml"}, o);
+  REQUIRE(h.start({{"customer", "Acme"}}));
+  SQLite::Database other(h.db(), SQLite::OPEN_READWRITE);
+  other.exec("BEGIN EXCLUSIVE");
+  auto r = h.start({{"customer", "Beta"}});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kDatabaseLocked);
+  other.exec("ROLLBACK");
+  CHECK(h.start({{"customer", "Beta"}}));
+}
+
+TEST_CASE("a read-only engine serves reads and refuses commands", "[engine]") {
+  Harness h;
+  std::string id = h.start({{"customer", "Acme"}})->instance["instance_id"];
+  h.engine.reset();
+  EngineOptions o;
+  o.db_path = h.db();
+  o.read_only = true;
+  auto ro = Engine::open(o, std::make_shared<Catalog>(), h.clock, kNoSections);
+  REQUIRE(ro);
+  auto view = (*ro)->get(id);
+  REQUIRE(view);
+  CHECK((*view)["allowed_events"] == json({"lose", "quote"}));
+  Command c;
+  c.kind = CommandKind::kStart;
+  c.workflow_id = "deal";
+  CHECK((*ro)->execute(c).error().code == ErrorCode::kUnavailable);
+
+  o.db_path = h.dir.file("missing.db");
+  auto missing = Engine::open(o, std::make_shared<Catalog>(), h.clock, kNoSections);
+  CHECK_FALSE(missing);
+  CHECK_FALSE(std::filesystem::exists(o.db_path));
+}
