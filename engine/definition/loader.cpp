@@ -145,6 +145,13 @@ LoadResult load_workflow_file(const std::string& path, const SectionRegistry& re
     text.append(buffer, static_cast<std::size_t>(in.gcount()));
   }
   if (in.bad()) return refuse(rule::kFileUnreadable, path, "reading the file failed");
+  if (text.size() > kMaxProcessFileBytes) {
+    return refuse(
+        rule::kFileTooLarge, path,
+        fmt::format("the file is larger than {} bytes (4 MiB), the limit for process files",
+                    kMaxProcessFileBytes),
+        "split the process, or check that this is the file you meant");
+  }
   return load(text, path, registry, /*from_file=*/true);
 }
 

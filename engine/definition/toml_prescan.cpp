@@ -1,6 +1,8 @@
 // Checks on the raw bytes of a process file before toml++ parses it. toml++ recurses per nesting
 // level both when parsing dotted keys and when destroying the tree, and a 4 MiB file can nest a
 // million levels deep (`a.a.a…`), so depth is bounded here, lexically, before any tree exists.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "definition/loader.h"
@@ -40,60 +42,42 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return len;
 }
 
-// Walks the text once, tracking line and column (in code points, as toml++ counts them).
-class Cursor {
- public:
-  explicit Cursor(std::string_view text) : text_(text) {}
-  bool done() const { return pos_ >= text_.size(); }
-  char peek(std::size_t ahead = 0) const {
-    return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0';
+// Line and column (in code points, as toml++ counts them) of a byte offset. Only computed when
+// something is reported, so that the scans below stay tight loops.
+SourceLocation position_of(const Context& cx, std::string_view text, std::size_t offset) {
+  std::size_t line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
+  line_start = (line_start == std::string_view::npos || offset == 0) ? 0 : line_start + 1;
+  int line = 1 + static_cast<int>(std::count(
+                     text.begin(), text.begin() + static_cast<std::ptrdiff_t>(line_start), '\n'));
+  int column = 1;
+  for (std::size_t i = line_start; i < offset; ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;
   }
-  bool starts_with(std::string_view s) const { return text_.substr(pos_).starts_with(s); }
-  void advance(std::size_t bytes = 1) {
-    for (std::size_t k = 0; k < bytes && pos_ < text_.size(); ++k) {
-      char c = text_[pos_++];
-      if (c == '\n') {
-        ++line_;
-        column_ = 1;
-      } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
-        ++column_;
-      }
-    }
-  }
-  int line() const { return line_; }
-  int column() const { return column_; }
-
- private:
-  std::string_view text_;
-  std::size_t pos_ = 0;
-  int line_ = 1;
-  int column_ = 1;
-};
+  return cx.at(line, column);
+}
 
 bool check_bytes(Context& cx) {
   std::string_view text = cx.text();
-  int line = 1;
-  int column = 1;
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] == '\0') {
-      cx.error(rule::kFileBinary, cx.at(line, column),
+  const auto* data = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t size = text.size();
+  for (std::size_t i = 0; i < size;) {
+    unsigned char c = data[i];
+    if (c != 0 && c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c == 0) {
+      cx.error(rule::kFileBinary, position_of(cx, text, i),
                "the file contains a NUL byte: it is not a text file",
                "process files are UTF-8 TOML text");
       return false;
     }
     std::size_t len = utf8_sequence_length(text, i);
     if (len == 0) {
-      cx.error(rule::kFileEncoding, cx.at(line, column),
-               fmt::format("invalid UTF-8 (byte 0x{:02X} at offset {})",
-                           static_cast<unsigned char>(text[i]), i),
+      cx.error(rule::kFileEncoding, position_of(cx, text, i),
+               fmt::format("invalid UTF-8 (byte 0x{:02X} at offset {})", c, i),
                "save the file as UTF-8");
       return false;
-    }
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
     }
     i += len;
   }
@@ -105,36 +89,41 @@ bool check_bytes(Context& cx) {
 // numbers and dates count too, which only makes the bound looser by one.
 bool check_depth(Context& cx) {
   enum class In { kCode, kComment, kBasic, kLiteral, kMlBasic, kMlLiteral };
-  Cursor c(cx.text());
+  std::string_view text = cx.text();
+  const char* data = text.data();
+  const std::size_t size = text.size();
+  auto at = [&](std::size_t k) { return k < size ? data[k] : '\0'; };
   In in = In::kCode;
   int header_depth = 0;
   int nest = 0;
   int run = 0;
   bool in_header = false;
   bool line_start = true;
-  while (!c.done()) {
-    char ch = c.peek();
+  for (std::size_t i = 0; i < size; ++i) {
+    const char ch = data[i];
     switch (in) {
       case In::kComment:
         if (ch == '\n') in = In::kCode;
         break;
       case In::kBasic:
       case In::kLiteral:
-        if (in == In::kBasic && ch == '\\' && c.peek(1) != '\n') {
-          c.advance();
-        } else if (ch == (in == In::kBasic ? '"' : '\'') || ch == '\n') {
-          in = In::kCode;
+        if (in == In::kBasic && ch == '\\' && at(i + 1) != '\n') {
+          ++i;
+          continue;
         }
+        if (ch == (in == In::kBasic ? '"' : '\'') || ch == '\n') in = In::kCode;
         break;
       case In::kMlBasic:
       case In::kMlLiteral: {
-        char quote = in == In::kMlBasic ? '"' : '\'';
+        const char quote = in == In::kMlBasic ? '"' : '\'';
         if (in == In::kMlBasic && ch == '\\') {
-          c.advance();
-        } else if (ch == quote && c.peek(1) == quote && c.peek(2) == quote) {
+          ++i;
+          continue;
+        }
+        if (ch == quote && at(i + 1) == quote && at(i + 2) == quote) {
           std::size_t n = 3;
-          while (n < 5 && c.peek(n) == quote) ++n;
-          c.advance(n - 1);
+          while (n < 5 && at(i + n) == quote) ++n;
+          i += n - 1;
           in = In::kCode;
         }
         break;
@@ -146,9 +135,9 @@ bool check_depth(Context& cx) {
             break;
           case '"':
           case '\'':
-            if (c.peek(1) == ch && c.peek(2) == ch) {
+            if (at(i + 1) == ch && at(i + 2) == ch) {
               in = ch == '"' ? In::kMlBasic : In::kMlLiteral;
-              c.advance(2);
+              i += 2;
             } else {
               in = ch == '"' ? In::kBasic : In::kLiteral;
             }
@@ -156,7 +145,7 @@ bool check_depth(Context& cx) {
           case '[':
             if (line_start && nest == 0) {
               in_header = true;
-              if (c.peek(1) == '[') c.advance();
+              if (at(i + 1) == '[') ++i;
             } else {
               ++nest;
             }
@@ -166,7 +155,7 @@ bool check_depth(Context& cx) {
             if (in_header) {
               header_depth = run + 1;
               in_header = false;
-              if (c.peek(1) == ']') c.advance();
+              if (at(i + 1) == ']') ++i;
             } else if (nest > 0) {
               --nest;
             }
@@ -195,19 +184,17 @@ bool check_depth(Context& cx) {
     if (ch == '\n') {
       run = 0;
       line_start = true;
-      if (in == In::kComment) in = In::kCode;
     } else if (ch != ' ' && ch != '\t' && ch != '\r') {
       line_start = false;
     }
     int depth = in_header ? run + 1 : header_depth + nest + run;
     if (depth > kMaxNestingDepth) {
-      cx.error(rule::kTomlTooDeep, cx.at(c.line(), c.column()),
+      cx.error(rule::kTomlTooDeep, position_of(cx, text, i),
                fmt::format("nesting deeper than {} levels (tables, arrays and dotted keys)",
                            kMaxNestingDepth),
                "process files need a handful of levels; this looks generated or corrupt");
       return false;
     }
-    c.advance();
   }
   return true;
 }

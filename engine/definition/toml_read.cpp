@@ -19,8 +19,8 @@ bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 Context::Context(std::string_view text, std::string file, Diagnostics& diags)
     : text_(text), file_(std::move(file)), diags_(diags), suggest_budget_(kSuggestBudget) {
   line_starts_.push_back(0);
-  for (std::size_t i = 0; i < text_.size(); ++i) {
-    if (text_[i] == '\n') line_starts_.push_back(i + 1);
+  for (std::size_t i = text_.find('\n'); i != std::string_view::npos; i = text_.find('\n', i + 1)) {
+    line_starts_.push_back(i + 1);
   }
 }
 

@@ -30,13 +30,7 @@ class AmbiguityCheck {
   void check_group(const std::vector<std::size_t>& group, const std::vector<std::size_t>& others,
                    const std::string& where_text) {
     if (group.size() + others.size() > kMaxPairwiseGroup) {
-      const TransitionDef& first = st_.wf.transitions[group.front()];
-      st_.cx.warning(
-          rule::kLintGuardsMayOverlap, first.where,
-          fmt::format("{} transitions leave {} on '{}' at priority {}; too many to check "
-                      "their guards pairwise",
-                      group.size() + others.size(), where_text, first.event, first.priority),
-          "split them by priority, or check by hand that at most one can match");
+      report_large_group(group, others, where_text);
       return;
     }
     for (std::size_t a = 0; a < group.size(); ++a) {
@@ -46,6 +40,36 @@ class AmbiguityCheck {
   }
 
  private:
+  bool unguarded(std::size_t i) const {
+    return st_.tnodes[i].guard == nullptr && !st_.wf.transitions[i].guard;
+  }
+
+  // Too many to compare pairwise. An unguarded member still competes with every other member, so
+  // that case stays an error; otherwise one warning says the group was not checked.
+  void report_large_group(const std::vector<std::size_t>& group,
+                          const std::vector<std::size_t>& others, const std::string& where_text) {
+    const TransitionDef& first = st_.wf.transitions[group.front()];
+    std::size_t total = group.size() + others.size();
+    std::size_t free = static_cast<std::size_t>(
+        std::count_if(group.begin(), group.end(), [this](std::size_t i) { return unguarded(i); }));
+    free += static_cast<std::size_t>(std::count_if(others.begin(), others.end(),
+                                                   [this](std::size_t i) { return unguarded(i); }));
+    if (free > 0) {
+      st_.cx.error(rule::kTransitionAmbiguous, first.where,
+                   fmt::format("{} transitions leave {} on '{}' at priority {}, and {} of them "
+                               "have no guard",
+                               total, where_text, first.event, first.priority, free),
+                   "give the one that should win a higher priority, or guards that cannot both "
+                   "be true");
+      return;
+    }
+    st_.cx.warning(rule::kLintGuardsMayOverlap, first.where,
+                   fmt::format("{} transitions leave {} on '{}' at priority {}; too many to check "
+                               "their guards pairwise",
+                               total, where_text, first.event, first.priority),
+                   "split them by priority, or check by hand that at most one can match");
+  }
+
   void compare(std::size_t i, std::size_t j, const std::string& where_text) {
     if (i > j) std::swap(i, j);
     if (!checked_.emplace(i, j).second) return;

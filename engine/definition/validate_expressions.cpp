@@ -156,12 +156,11 @@ std::optional<std::string> constant_literal(Context& cx, const toml::node& n,
   return value->to_string();
 }
 
-void compile_set(LoadState& st, std::size_t index, const Scope& scope) {
+void compile_set(LoadState& st, std::size_t index, const Scope& scope,
+                 const std::vector<std::string>& field_names) {
   Context& cx = st.cx;
   TransitionDef& tr = st.wf.transitions[index];
   const toml::table& set = *st.tnodes[index].set;
-  std::vector<std::string> field_names;
-  for (const FieldDef& f : st.wf.fields) field_names.push_back(f.name);
   std::vector<const toml::key*> keys;
   for (auto&& [key, value] : set) keys.push_back(&key);
   std::sort(keys.begin(), keys.end(), [](const toml::key* a, const toml::key* b) {
@@ -210,6 +209,8 @@ void compile_set(LoadState& st, std::size_t index, const Scope& scope) {
 void compile_expressions(LoadState& st) {
   Context& cx = st.cx;
   const Scope data_scope = st.wf.data_scope();
+  std::vector<std::string> field_names;
+  for (const FieldDef& f : st.wf.fields) field_names.push_back(f.name);
   for (std::size_t i = 0; i < st.wf.transitions.size(); ++i) {
     TransitionDef& tr = st.wf.transitions[i];
     const TransitionNodes& nodes = st.tnodes[i];
@@ -227,7 +228,7 @@ void compile_expressions(LoadState& st) {
         }
       }
     }
-    if (nodes.set != nullptr) compile_set(st, i, scope);
+    if (nodes.set != nullptr) compile_set(st, i, scope, field_names);
   }
 }
 

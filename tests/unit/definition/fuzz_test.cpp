@@ -75,21 +75,25 @@ const std::vector<std::string> kSnippets = {
     "]]\n",
 };
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
+// Lines with their '\n', as views into `text` (which must outlive them).
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size() - 1;
+    if (end == std::string_view::npos) end = text.size() - 1;
     lines.push_back(text.substr(start, end - start + 1));
     start = end + 1;
   }
   return lines;
 }
 
-std::string join(const std::vector<std::string>& lines) {
+std::string join(const std::vector<std::string_view>& lines) {
+  std::size_t size = 0;
+  for (auto l : lines) size += l.size();
   std::string out;
-  for (const auto& l : lines) out += l;
+  out.reserve(size);
+  for (auto l : lines) out += l;
   return out;
 }
 

@@ -535,3 +535,24 @@ TEST_CASE("diagnostics render as file:line:col: severity[RULE]: message", "[vali
         "ltc.toml:24:2: error[SECTION-UNKNOWN]: unknown top-level section 'stats'\n"
         "  hint: did you mean 'states'?");
 }
+
+TEST_CASE("a group too large to compare pairwise is still an error when one is unguarded",
+          "[validator]") {
+  auto many = [](bool guarded) {
+    std::string extra = "\n[data.n]\ntype = \"int\"\n";
+    for (int i = 0; i < 70; ++i) {
+      extra += "\n[[transitions]]\nfrom = \"*\"\nto = \"done\"\nevent = \"close\"\n";
+      if (guarded || i > 0) extra += "guard = \"n == " + std::to_string(i) + "\"\n";
+    }
+    return load_text(base_workflow(extra));
+  };
+  auto one_unguarded = many(false);
+  CHECK(find_diag(one_unguarded, "TRANSITION-AMBIGUOUS"));
+  CHECK_FALSE(one_unguarded.ok());
+  auto all_guarded = many(true);
+  INFO(listing(all_guarded));
+  const Diagnostic* d = find_diag(all_guarded, "LINT-GUARDS-MAY-OVERLAP");
+  REQUIRE(d);
+  CHECK(d->message.find("too many to check") != std::string::npos);
+  CHECK(all_guarded.ok());
+}
