@@ -181,14 +181,12 @@ SourceLocation locate_in_string(const Context& cx, const toml::node& node, int l
 struct TransitionNodes {
   const toml::table* table = nullptr;
   std::vector<const toml::node*> from_items;  // parallel to TransitionDef::from
-  const toml::node* from = nullptr;
   const toml::node* to = nullptr;
   const toml::node* event = nullptr;
   const toml::node* guard = nullptr;  // a string node, when present and well-typed
   const toml::table* set = nullptr;
   std::vector<const toml::node*> role_items;  // parallel to TransitionDef::roles
   const toml::node* gate = nullptr;
-  const toml::node* priority = nullptr;
 };
 
 struct LoadState {

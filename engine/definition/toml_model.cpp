@@ -160,7 +160,6 @@ void read_from(LoadState& st, const toml::table& t, const std::string& owner,
                const SourceLocation& where, TransitionDef& tr, TransitionNodes& nodes) {
   Context& cx = st.cx;
   const toml::node* from = t.get("from");
-  nodes.from = from;
   if (from == nullptr) {
     cx.error(
         rule::kKeyMissing, where, fmt::format("{} is missing the required key 'from'", owner),
@@ -371,10 +370,9 @@ void read_transition(LoadState& st, const toml::node& element, std::size_t index
     }
   }
   if (auto priority = read_int(cx, *t, "priority", owner, Need::kOptional, {})) {
-    nodes.priority = t->get("priority");
     if (*priority < std::numeric_limits<int>::min() ||
         *priority > std::numeric_limits<int>::max()) {
-      cx.error(rule::kValueInvalid, cx.at(*nodes.priority),
+      cx.error(rule::kValueInvalid, cx.at(*t->get("priority")),
                fmt::format("priority {} is out of range", *priority),
                "priorities are small integers; higher wins");
     } else {
