@@ -40,6 +40,8 @@ std::string_view command_kind_name(CommandKind k) {
     case CommandKind::kResume: return "resume";
     case CommandKind::kCancel: return "cancel";
     case CommandKind::kMigrate: return "migrate";
+    case CommandKind::kTimer: return "timer";
+    case CommandKind::kPlugin: return "plugin";
   }
   return "unknown";
 }
@@ -72,6 +74,17 @@ std::string Command::fingerprint() const {
       j["instance"] = instance_id;
       j["to_version"] = to_version;
       j["mapping"] = state_mapping;
+      break;
+    case CommandKind::kTimer:
+      j["instance"] = instance_id;
+      j["timer"] = timer_id;
+      j["due"] = due_ms;
+      break;
+    case CommandKind::kPlugin:
+      j["instance"] = instance_id;
+      j["plugin"] = plugin;
+      j["action"] = action;
+      j["payload"] = payload;
       break;
   }
   return sha256_hex(j.dump());

@@ -25,7 +25,17 @@ struct Actor {
   static Actor from_json(const nlohmann::json& j);
 };
 
-enum class CommandKind { kStart, kFire, kUpdate, kSuspend, kResume, kCancel, kMigrate };
+enum class CommandKind {
+  kStart,
+  kFire,
+  kUpdate,
+  kSuspend,
+  kResume,
+  kCancel,
+  kMigrate,
+  kTimer,   // a durable timer came due (submitted by the engine's scheduler)
+  kPlugin,  // a command addressed to a plugin, e.g. plugin "gate", action "vote"
+};
 
 std::string_view command_kind_name(CommandKind k);  // "start", "fire", ...
 
@@ -41,6 +51,10 @@ struct Command {
   std::string reason;        // suspend, resume, cancel
   int to_version = 0;        // migrate
   std::map<std::string, std::string> state_mapping;   // migrate: old state → new state
+  std::string timer_id;      // timer
+  std::int64_t due_ms = 0;   // timer: when it was due (now - due = lateness)
+  std::string plugin;        // plugin: which plugin
+  std::string action;        // plugin: what it is asked (payload carries the arguments)
   Actor actor;
   std::string request_id;    // idempotent retry key, "" = none
   std::optional<std::int64_t> expect_version;         // optimistic concurrency on last_seq

@@ -82,6 +82,22 @@ Result<void> check_field_value(const FieldDef& f, const Value& v) {
   return {};
 }
 
+Value coerce_to_field(const FieldDef& f, Value v) {
+  switch (f.type) {
+    case Type::kEnum:
+      if (v.type() == Type::kString) return Value::enum_member(v.as_string());
+      break;
+    case Type::kDecimal:
+      if (is_numeric(v.type()) && v.type() != Type::kDecimal) return Value::decimal_units(v.as_units());
+      break;
+    case Type::kMoney:
+      if (is_numeric(v.type()) && v.type() != Type::kMoney) return Value::money_units(v.as_units());
+      break;
+    default: break;
+  }
+  return v;
+}
+
 Result<Value> parse_field_value(const FieldDef& f, const nlohmann::json& j) {
   if (j.is_null()) return Value::null();
   auto v = Value::from_json(j, f.type);

@@ -17,6 +17,11 @@ namespace flowgate {
 Result<Value> parse_field_value(const FieldDef& field, const nlohmann::json& j);
 // Checks bounds, pattern and enum membership of an already typed value (null passes).
 Result<void> check_field_value(const FieldDef& field, const Value& v);
+// Re-tags a value computed by an expression to the field's type: a string constant assigned to an
+// enum field becomes a member, an int assigned to a decimal or money field becomes its units, and
+// decimal and money convert into each other. Other values pass unchanged.
+Value coerce_to_field(const FieldDef& field, Value v);
+
 // Every required field is set.
 Result<void> check_required(const Workflow& wf, const std::vector<Value>& data);
 

@@ -133,7 +133,7 @@ Result<std::vector<Event>> decide_fire(const DecideInput& in) {
         e.message = fmt::format("assignment to `{}` failed: {}", a.field, e.message);
         return fail(std::move(e));
       }
-      ch.data_after[a.field_index] = std::move(*v);
+      ch.data_after[a.field_index] = coerce_to_field(wf.fields[a.field_index], std::move(*v));
     }
     if (t->guard) {
       auto ok = t->guard->test(EvalInput{ch.data_after, ch.payload, in.now_ms});

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -23,6 +24,7 @@
 #include "runtime/catalog.h"
 #include "runtime/clock.h"
 #include "runtime/command.h"
+#include "runtime/hooks.h"
 #include "store/records.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -38,6 +40,10 @@ struct EngineOptions {
   int busy_timeout_ms = 5000;
   std::int64_t max_page_count = 0;        // tests: simulate a full disk
   bool read_only = false;                 // reads only: no writer, the file must exist
+  std::shared_ptr<const HookSet> hooks;   // plugins (SLA clocks, gates, ...); null = none
+  // Fire due timers from a scheduler thread (system clock). With a simulated clock timers fire
+  // only through advance_clock().
+  bool run_scheduler = true;
 };
 
 struct CommandOutcome {
@@ -77,6 +83,24 @@ class Engine {
   Result<nlohmann::json> get(const std::string& instance_id);
   Result<std::vector<nlohmann::json>> list(const InstanceFilter& filter);
   Result<std::vector<EventRecord>> history(const std::string& instance_id);
+
+  // Called on the writer thread after each durable commit with the events it appended, in
+  // position order. Must return quickly and never block (push to a bounded queue).
+  using CommitListener = std::function<void(const std::vector<EventRecord>&)>;
+  std::uint64_t subscribe(CommitListener listener);
+  void unsubscribe(std::uint64_t id);
+
+  // Adds (re)loaded definitions: each is stored; new instances start on the latest version.
+  // A version already stored with different content is refused and nothing is added.
+  Result<void> add_definitions(const std::vector<std::shared_ptr<const Workflow>>& workflows);
+
+  // Simulated clock only: fires every timer due up to `to_ms`, in due order, each command stamped
+  // with its due time, then sets the clock to `to_ms`. Returns once all are committed. Moving
+  // backwards is kInvalidArgument.
+  Result<std::int64_t> advance_clock(std::int64_t to_ms);
+  // The earliest armed timer, if any.
+  std::optional<std::int64_t> next_timer_due() const;
+  const HookSet& hooks() const;
 
   // The definition an instance is pinned to (from the catalog or the store).
   Result<std::shared_ptr<const Workflow>> workflow(const std::string& id, int version);

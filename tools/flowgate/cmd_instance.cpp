@@ -1,5 +1,6 @@
 // Verbs that run the engine embedded on a database file: start, fire, update, suspend, resume,
-// cancel, migrate (mutating; they need --workflows) and show, list, history (reads).
+// cancel, migrate (mutating; they need --workflows) and show, list (reads). `history` is in
+// cmd_history.cpp.
 #include <iostream>
 #include <memory>
 
@@ -209,23 +210,6 @@ CommandRegistrar list_verb("list", "list instances", [](CLI::App& sub) {
     auto rows = (*engine)->list(*filter);
     if (!rows) return report_error(rows.error());
     print_instances(*rows, parse_output_format(a->format));
-    return kExitOk;
-  };
-});
-
-CommandRegistrar history_verb("history", "show an instance's history as a timeline",
-                              [](CLI::App& sub) {
-  auto a = std::make_shared<CommonArgs>();
-  auto id = std::make_shared<std::string>();
-  add_db(sub, *a);
-  add_format(sub, *a);
-  sub.add_option("instance", *id, "instance id")->required();
-  return [=]() {
-    auto engine = open_engine(a->db, "", /*read_only=*/true);
-    if (!engine) return report_error(engine.error());
-    auto events = (*engine)->history(*id);
-    if (!events) return report_error(events.error());
-    print_history(*events, parse_output_format(a->format));
     return kExitOk;
   };
 });
