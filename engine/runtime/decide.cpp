@@ -78,10 +78,26 @@ struct Choice {
   std::vector<Value> data_after;
 };
 
-Result<std::vector<Event>> decide_fire(const DecideInput& in) {
-  const Workflow& wf = in.workflow;
-  const InstanceState& s = *in.state;
-  const Command& c = in.command;
+// Evaluates the `set` assignments of `t` on the data before the step (all at once).
+Result<void> assign(const Workflow& wf, const TransitionDef& t, const InstanceState& s,
+                    Choice& ch, std::int64_t now_ms) {
+  EvalInput before{s.data, ch.payload, now_ms};
+  for (const Assignment& a : t.set) {
+    auto v = a.value.evaluate(before);
+    if (!v) {
+      Error e = v.error();
+      e.message = fmt::format("assignment to `{}` failed: {}", a.field, e.message);
+      return fail(std::move(e));
+    }
+    ch.data_after[a.field_index] = coerce_to_field(wf.fields[a.field_index], std::move(*v));
+  }
+  return {};
+}
+
+// The core's choice for a fire command: lifecycle, candidates, roles, payload, assignments,
+// guards in priority order, then the [data] rules on the result.
+Result<Choice> choose_transition(const Workflow& wf, const InstanceState& s, const Command& c,
+                                 std::int64_t now_ms) {
   if (!lifecycle_step(s.lifecycle, LifecycleEvent::kWork)) {
     return fail(lifecycle_error(s, fmt::format("fire `{}` on", c.event)));
   }
@@ -114,64 +130,71 @@ Result<std::vector<Event>> decide_fire(const DecideInput& in) {
                       fmt::format("`{}` may not fire `{}` in state `{}`: it needs one of the roles {}",
                                   c.actor.principal, c.event, s.state, fmt::join(roles, ", ")))
                     .with_hint(fmt::format("the caller holds: {}",
-                                           c.actor.roles.empty() ? std::string("no roles")
-                                                                 : fmt::format("{}", fmt::join(c.actor.roles, ", "))))
+                                           c.actor.roles.empty()
+                                               ? std::string("no roles")
+                                               : fmt::format("{}", fmt::join(c.actor.roles, ", "))))
                     .with_data("required_roles", roles));
   }
 
   std::vector<std::string> failed_guards;
-  std::optional<Choice> chosen;
   for (const TransitionDef* t : permitted) {
     auto payload = parse_payload(*t, c.payload);
     if (!payload) return fail(payload.error());
     Choice ch{t, std::move(*payload), s.data};
-    EvalInput before{s.data, ch.payload, in.now_ms};
-    for (const Assignment& a : t->set) {
-      auto v = a.value.evaluate(before);
-      if (!v) {
-        Error e = v.error();
-        e.message = fmt::format("assignment to `{}` failed: {}", a.field, e.message);
-        return fail(std::move(e));
-      }
-      ch.data_after[a.field_index] = coerce_to_field(wf.fields[a.field_index], std::move(*v));
-    }
+    if (auto ok = assign(wf, *t, s, ch, now_ms); !ok) return fail(ok.error());
     if (t->guard) {
-      auto ok = t->guard->test(EvalInput{ch.data_after, ch.payload, in.now_ms});
+      auto ok = t->guard->test(EvalInput{ch.data_after, ch.payload, now_ms});
       if (!ok) return fail(ok.error());
       if (!*ok) {
         failed_guards.push_back(t->guard->source());
         continue;
       }
     }
-    chosen = std::move(ch);
-    break;
+    if (auto ok = check_all_fields(wf, ch.data_after); !ok) return fail(ok.error());
+    return ch;
   }
-  if (!chosen) {
-    std::string quoted = fmt::format("`{}`", fmt::join(failed_guards, "`, `"));
-    return fail(Error(ErrorCode::kGuardFailed,
-                      fmt::format("event `{}` in state `{}`: guard {} {} false", c.event, s.state,
-                                  quoted, failed_guards.size() > 1 ? "are all" : "is"))
-                    .with_data("guards", failed_guards));
-  }
-  if (auto ok = check_all_fields(wf, chosen->data_after); !ok) return fail(ok.error());
+  std::string quoted = fmt::format("`{}`", fmt::join(failed_guards, "`, `"));
+  return fail(Error(ErrorCode::kGuardFailed,
+                    fmt::format("event `{}` in state `{}`: guard {} {} false", c.event, s.state,
+                                quoted, failed_guards.size() > 1 ? "are all" : "is"))
+                  .with_data("guards", failed_guards));
+}
 
-  const TransitionDef& t = *chosen->transition;
+// [transitioned, completed?] for a chosen transition.
+std::vector<Event> move_events(const Workflow& wf, const InstanceState& s, const Choice& ch) {
+  const TransitionDef& t = *ch.transition;
   json payload = json::object();
   for (std::size_t i = 0; i < t.payload.size(); ++i) {
-    if (!chosen->payload[i].is_null()) payload[t.payload[i].name] = chosen->payload[i].to_json();
+    if (!ch.payload[i].is_null()) payload[t.payload[i].name] = ch.payload[i].to_json();
   }
   std::vector<Event> out;
   out.push_back({events::kTransitioned,
-                 {{"event", c.event},
+                 {{"event", t.event},
                   {"from", s.state},
                   {"to", t.to},
                   {"transition", t.index},
                   {"payload", std::move(payload)},
-                  {"changes", diff_data(s.data, chosen->data_after, wf)}}});
+                  {"changes", diff_data(s.data, ch.data_after, wf)}}});
   if (const StateDef* to = wf.state(t.to); to && to->terminal) {
     out.push_back({events::kCompleted, {{"state", t.to}}});
   }
   return out;
+}
+
+Result<std::vector<Event>> decide_fire(const DecideInput& in) {
+  const Workflow& wf = in.workflow;
+  const InstanceState& s = *in.state;
+  auto chosen = choose_transition(wf, s, in.command, in.now_ms);
+  if (!chosen) return fail(chosen.error());
+  if (in.hooks) {
+    HookContext ctx{wf, in.command, in.now_ms};
+    for (const auto& hook : in.hooks->all()) {
+      TransitionVerdict v = hook->before_transition(ctx, s, *chosen->transition, chosen->payload);
+      if (v.kind == TransitionVerdict::Kind::kDeny) return fail(std::move(v.error));
+      if (v.kind == TransitionVerdict::Kind::kHold) return std::move(v.events);
+    }
+  }
+  return move_events(wf, s, *chosen);
 }
 
 Result<std::vector<Event>> decide_update(const DecideInput& in) {
@@ -303,14 +326,9 @@ Result<void> apply_changes(InstanceState& s, const json& changes, const Workflow
   return {};
 }
 
-}  // namespace
-
-Result<std::vector<Event>> decide(const DecideInput& in) {
-  if (in.command.kind != CommandKind::kStart && in.state == nullptr) {
-    return fail(ErrorCode::kInstanceNotFound,
-                fmt::format("no instance `{}`", in.command.instance_id));
-  }
-  switch (in.command.kind) {
+Result<std::vector<Event>> decide_core(const DecideInput& in) {
+  const Command& c = in.command;
+  switch (c.kind) {
     case CommandKind::kStart: return decide_start(in);
     case CommandKind::kFire: return decide_fire(in);
     case CommandKind::kUpdate: return decide_update(in);
@@ -321,11 +339,88 @@ Result<std::vector<Event>> decide(const DecideInput& in) {
     case CommandKind::kCancel:
       return decide_lifecycle(in, LifecycleEvent::kCancel, events::kCancelled, "cancel");
     case CommandKind::kMigrate: return decide_migrate(in);
+    case CommandKind::kTimer: {
+      const InstanceHooks* owner = in.hooks ? in.hooks->owner_of(c.timer_id) : nullptr;
+      if (!owner) {
+        return fail(ErrorCode::kInvalidArgument,
+                    fmt::format("no plugin owns timer `{}`", c.timer_id));
+      }
+      TimerRecord timer{c.timer_id, c.instance_id, c.due_ms, c.payload};
+      return owner->on_timer(HookContext{in.workflow, c, in.now_ms}, *in.state, timer);
+    }
+    case CommandKind::kPlugin: {
+      const InstanceHooks* plugin = in.hooks ? in.hooks->find(c.plugin) : nullptr;
+      if (!plugin) {
+        return fail(ErrorCode::kInvalidArgument, fmt::format("no plugin `{}` is loaded", c.plugin));
+      }
+      return plugin->on_command(HookContext{in.workflow, c, in.now_ms}, *in.state);
+    }
   }
   return fail(ErrorCode::kInvalidArgument, "unknown command");
 }
 
-Result<void> apply(InstanceState& s, const Event& e, const Workflow& wf, std::int64_t at_ms) {
+}  // namespace
+
+Result<std::vector<Event>> decide(const DecideInput& in) {
+  if (in.command.kind != CommandKind::kStart && in.state == nullptr) {
+    return fail(ErrorCode::kInstanceNotFound,
+                fmt::format("no instance `{}`", in.command.instance_id));
+  }
+  auto events = decide_core(in);
+  if (!events || in.hooks == nullptr || in.hooks->all().empty() || events->empty()) return events;
+
+  // Plugins see the step as a whole (before → after) and may add events, in registration order.
+  InstanceState before;
+  if (in.state) {
+    before = *in.state;
+  } else {
+    before.id = in.command.instance_id;
+  }
+  InstanceState after = before;
+  const Workflow* wf = &in.workflow;
+  auto fold = [&](const Event& e) -> Result<void> {
+    if (e.type == events::kMigrated && in.target) wf = in.target;
+    auto ok = apply(after, e, *wf, in.now_ms, in.hooks);
+    if (!ok) {
+      return fail(ErrorCode::kInternal,
+                  fmt::format("event `{}` could not be applied: {}", e.type, ok.error().message));
+    }
+    return {};
+  };
+  for (const Event& e : *events) {
+    if (auto ok = fold(e); !ok) return fail(ok.error());
+  }
+  for (const auto& hook : in.hooks->all()) {
+    auto more = hook->after_events(HookContext{*wf, in.command, in.now_ms}, before, after, *events);
+    if (!more) return fail(more.error());
+    for (Event& e : *more) {
+      if (auto ok = fold(e); !ok) return fail(ok.error());
+      events->push_back(std::move(e));
+    }
+  }
+  return events;
+}
+
+Result<std::vector<Event>> fire_events(const Workflow& wf, const InstanceState& s,
+                                       const Command& fire, std::int64_t now_ms) {
+  auto chosen = choose_transition(wf, s, fire, now_ms);
+  if (!chosen) return fail(chosen.error());
+  return move_events(wf, s, *chosen);
+}
+
+Result<std::vector<Event>> transition_events(const Workflow& wf, const InstanceState& s,
+                                             const TransitionDef& t, const json& payload,
+                                             std::int64_t now_ms) {
+  auto parsed = parse_payload(t, payload);
+  if (!parsed) return fail(parsed.error());
+  Choice ch{&t, std::move(*parsed), s.data};
+  if (auto ok = assign(wf, t, s, ch, now_ms); !ok) return fail(ok.error());
+  if (auto ok = check_all_fields(wf, ch.data_after); !ok) return fail(ok.error());
+  return move_events(wf, s, ch);
+}
+
+Result<void> apply(InstanceState& s, const Event& e, const Workflow& wf, std::int64_t at_ms,
+                   const HookSet* hooks) {
   const json& b = e.body;
   auto step = [&](LifecycleEvent le) -> Result<void> {
     auto next = lifecycle_step(s.lifecycle, le);
@@ -376,8 +471,13 @@ Result<void> apply(InstanceState& s, const Event& e, const Workflow& wf, std::in
     s.version = wf.version;
     s.state = *to_state;
     s.data = std::move(*data);
-  } else {
-    // Plugin events (clock, gate) are folded by their plugins into `extra`; the core ignores them.
+  } else if (hooks) {
+    const InstanceHooks* owner = hooks->owner_of(e.type);
+    if (!owner) {
+      return fail(ErrorCode::kStorage,
+                  fmt::format("event `{}` belongs to no loaded plugin", e.type));
+    }
+    ok = owner->apply(s, e, wf, at_ms);
   }
   if (!ok) return ok;
   ++s.last_seq;

@@ -17,6 +17,7 @@
 
 #include "definition/workflow.h"
 #include "runtime/command.h"
+#include "runtime/hooks.h"
 #include "runtime/instance.h"
 #include "util/error.h"
 
@@ -28,14 +29,30 @@ struct DecideInput {
   const Command& command;
   std::int64_t now_ms = 0;
   const Workflow* target = nullptr; // migrate: the version to move to
+  const HookSet* hooks = nullptr;   // plugins taking part (see hooks.h); null = core only
 };
 
+// For start, command.instance_id is the id the new instance will get.
 Result<std::vector<Event>> decide(const DecideInput& in);
 
 // Folds `e` into `s`. `wf` is the definition the instance is pinned to after the event (for
 // `migrated`, the target version). `at_ms` is the event's recorded time. Increments last_seq.
+// Plugin events ("<plugin>.*") go to their plugin's apply; without `hooks` they only count.
 // A malformed event (e.g. a tampered log in replay) is an error and leaves `s` unspecified.
-Result<void> apply(InstanceState& s, const Event& e, const Workflow& wf, std::int64_t at_ms);
+Result<void> apply(InstanceState& s, const Event& e, const Workflow& wf, std::int64_t at_ms,
+                   const HookSet* hooks = nullptr);
+
+// For plugins that need a core step (SLA escalation, a gate's "go"):
+// The full core fire semantics (lifecycle, roles, payload, guards, priorities) without plugin
+// hooks: what decide() would record for `fire` before plugins take part.
+Result<std::vector<Event>> fire_events(const Workflow& wf, const InstanceState& s,
+                                       const Command& fire, std::int64_t now_ms);
+// Takes transition `t` with `payload` unconditionally (no lifecycle, role or guard check): parses
+// the payload, evaluates its `set` assignments, checks the data, and returns
+// [transitioned, completed?].
+Result<std::vector<Event>> transition_events(const Workflow& wf, const InstanceState& s,
+                                             const TransitionDef& t, const nlohmann::json& payload,
+                                             std::int64_t now_ms);
 
 // The events allowed now from `s`, given its lifecycle (empty unless active).
 std::vector<std::string> allowed_events(const Workflow& wf, const InstanceState& s);
