@@ -192,6 +192,12 @@ void check_references(LoadState& st, bool gates_claimed) {
           rule::kGateUnknown, cx.at(*nodes.gate),
           fmt::format("{} names the gate '{}', but no loaded plugin handles gates", owner, tr.gate),
           "gates need the stage-gate plugin and a [gates.<id>] section; remove 'gate' until then");
+    } else if (!tr.gate.empty() && !st.root.contains("gates")) {
+      // The gate plugin's handler only runs when the file has a [gates] section.
+      cx.error(rule::kGateUnknown, cx.at(*nodes.gate),
+               fmt::format("{} names the gate '{}', but the file declares no [gates] section",
+                           owner, tr.gate),
+               fmt::format("add a [gates.{}] section, or remove 'gate'", tr.gate));
     }
   }
 }

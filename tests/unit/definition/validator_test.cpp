@@ -473,6 +473,9 @@ TEST_CASE("a gate is accepted once a plugin claims [gates]", "[validator]") {
   registry.add(std::make_shared<ClaimsGates>());
   std::string text = base_workflow();
   text.replace(text.find("event = \"finish\""), 16, "event = \"finish\"\ngate = \"sign_off\"");
+  // Claimed, but the file has no [gates] section for the handler to check the gate against.
+  CHECK(find_diag(load_workflow_text(text, "t.toml", registry), "GATE-UNKNOWN", 23));
+  text += "\n[gates.sign_off]\n";
   CHECK(load_workflow_text(text, "t.toml", registry).ok());
   CHECK(find_diag(load_text(text), "GATE-UNKNOWN", 23));
 }
