@@ -168,6 +168,17 @@ bool check_id(Context& cx, std::string_view id, IdKind kind, std::string_view wh
 // returns nullopt and, when it can say more than "wrong type", explains in `problem`.
 std::optional<Value> value_from_toml(const toml::node& n, Type type, std::string& problem);
 
+// --- validate_expressions.cpp: shared with plugin sections that hold guards or `set` tables ----
+
+// Compiles the guard string `node` against `scope`: GUARD-SYNTAX / GUARD-TYPE (must be bool) at the
+// offending position, messages prefixed with `what`. Fields it reads are added to `used`.
+std::optional<Expression> compile_guard(Context& cx, const toml::node& node, const Scope& scope,
+                                        std::string_view what, std::set<std::string>& used);
+// Compiles a `set` table (field = expression string or TOML constant) against `scope`, with the
+// SET-* rules of transitions. Fields read or written are added to `used`.
+std::vector<Assignment> compile_assignments(Context& cx, const toml::table& set, const Workflow& wf,
+                                            const Scope& scope, std::set<std::string>& used);
+
 // --- toml_strings.cpp --------------------------------------------------------------------------
 
 // Maps (line, column), 1-based inside the decoded text of the string value `node`, to the file:

@@ -156,11 +156,13 @@ std::optional<std::string> constant_literal(Context& cx, const toml::node& n,
   return value->to_string();
 }
 
-void compile_set(LoadState& st, std::size_t index, const Scope& scope,
-                 const std::vector<std::string>& field_names) {
-  Context& cx = st.cx;
-  TransitionDef& tr = st.wf.transitions[index];
-  const toml::table& set = *st.tnodes[index].set;
+}  // namespace
+
+std::vector<Assignment> compile_assignments(Context& cx, const toml::table& set, const Workflow& wf,
+                                            const Scope& scope, std::set<std::string>& used) {
+  std::vector<std::string> field_names;
+  for (const FieldDef& f : wf.fields) field_names.push_back(f.name);
+  std::vector<Assignment> out;
   std::vector<const toml::key*> keys;
   for (auto&& [key, value] : set) keys.push_back(&key);
   std::sort(keys.begin(), keys.end(), [](const toml::key* a, const toml::key* b) {
@@ -170,7 +172,7 @@ void compile_set(LoadState& st, std::size_t index, const Scope& scope,
   for (const toml::key* key : keys) {
     std::string name(key->str());
     const toml::node& value = *set.get(name);
-    auto field_index = st.wf.field_index(name);
+    auto field_index = wf.field_index(name);
     if (!field_index) {
       std::string hint = cx.did_you_mean(name, field_names);
       if (hint.empty()) hint = "a set target must be declared as a [data.<field>] table";
@@ -178,12 +180,12 @@ void compile_set(LoadState& st, std::size_t index, const Scope& scope,
                fmt::format("set: '{}' is not a data field", name), std::move(hint));
       continue;
     }
-    st.fields_used.insert(name);
-    const FieldDef& field = st.wf.fields[*field_index];
+    used.insert(name);
+    const FieldDef& field = wf.fields[*field_index];
     const std::string what = fmt::format("set {}", name);
     std::optional<Expression> e;
     if (value.is_string()) {
-      e = compile_string(cx, value, scope, kSetRules, what, st.fields_used);
+      e = compile_string(cx, value, scope, kSetRules, what, used);
     } else if (auto literal = constant_literal(cx, value, what)) {
       auto compiled = Expression::compile(*literal, scope);
       if (!compiled) {
@@ -194,41 +196,44 @@ void compile_set(LoadState& st, std::size_t index, const Scope& scope,
       }
     }
     if (!e) continue;
-    for (const std::string& ref : e->data_refs()) st.fields_used.insert(ref);
+    for (const std::string& ref : e->data_refs()) used.insert(ref);
     std::string problem = assignment_problem(*e, field, scope);
     if (!problem.empty()) {
       cx.error(rule::kSetType, cx.at(value), fmt::format("{}: {}", what, problem));
       continue;
     }
-    tr.set.push_back({name, *field_index, std::move(*e), cx.at(*key)});
+    out.push_back({name, *field_index, std::move(*e), cx.at(*key)});
   }
+  return out;
 }
 
-}  // namespace
+std::optional<Expression> compile_guard(Context& cx, const toml::node& node, const Scope& scope,
+                                        std::string_view what, std::set<std::string>& used) {
+  auto guard = compile_string(cx, node, scope, kGuardRules, what, used);
+  if (!guard) return std::nullopt;
+  for (const std::string& ref : guard->data_refs()) used.insert(ref);
+  if (guard->type() != Type::kBool) {
+    cx.error(rule::kGuardType, cx.at(node),
+             fmt::format("{}: the expression is {}, not bool", what, type_name(guard->type())),
+             "a guard must be true or false, e.g. \"amount >= 100000\"");
+    return std::nullopt;
+  }
+  return guard;
+}
 
 void compile_expressions(LoadState& st) {
   Context& cx = st.cx;
   const Scope data_scope = st.wf.data_scope();
-  std::vector<std::string> field_names;
-  for (const FieldDef& f : st.wf.fields) field_names.push_back(f.name);
   for (std::size_t i = 0; i < st.wf.transitions.size(); ++i) {
     TransitionDef& tr = st.wf.transitions[i];
     const TransitionNodes& nodes = st.tnodes[i];
     Scope scope = transition_scope(data_scope, tr);
     if (nodes.guard != nullptr) {
-      if (auto guard =
-              compile_string(cx, *nodes.guard, scope, kGuardRules, "guard", st.fields_used)) {
-        for (const std::string& ref : guard->data_refs()) st.fields_used.insert(ref);
-        if (guard->type() != Type::kBool) {
-          cx.error(rule::kGuardType, cx.at(*nodes.guard),
-                   fmt::format("guard: the expression is {}, not bool", type_name(guard->type())),
-                   "a guard must be true or false, e.g. \"amount >= 100000\"");
-        } else {
-          tr.guard = std::move(*guard);
-        }
-      }
+      tr.guard = compile_guard(cx, *nodes.guard, scope, "guard", st.fields_used);
     }
-    if (nodes.set != nullptr) compile_set(st, i, scope, field_names);
+    if (nodes.set != nullptr) {
+      tr.set = compile_assignments(cx, *nodes.set, st.wf, scope, st.fields_used);
+    }
   }
 }
 

@@ -1,0 +1,262 @@
+#include "plugins/sla/clock_state.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "definition/value.h"
+
+namespace flowgate::sla {
+
+using nlohmann::json;
+
+namespace {
+
+json instant(const std::optional<std::int64_t>& ms) {
+  return ms ? json(format_datetime_ms(*ms)) : json(nullptr);
+}
+
+Error malformed(const std::string& what) {
+  return Error(ErrorCode::kStorage, "malformed SLA clock state: " + what);
+}
+
+// Optional RFC 3339 instant under `key` (absent or null → nullopt).
+Result<std::optional<std::int64_t>> read_instant(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::optional<std::int64_t>{};
+  if (!it->is_string()) return fail(malformed(fmt::format("`{}` is not a date-time", key)));
+  auto ms = parse_datetime_ms(it->get<std::string>());
+  if (!ms) return fail(malformed(fmt::format("`{}` is not a date-time", key)));
+  return std::optional<std::int64_t>(*ms);
+}
+
+Result<std::int64_t> read_int(const json& j, const char* key, std::int64_t fallback = 0) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_number_integer()) return fail(malformed(fmt::format("`{}` is not an integer", key)));
+  return it->get<std::int64_t>();
+}
+
+}  // namespace
+
+json ClockState::to_json() const {
+  json j = {
+      {"status", std::string(clock_status_name(status))}, {"breached", breached}, {"cycle", cycle}};
+  if (requested_at) j["requested_at"] = instant(requested_at);
+  if (cycle > 0) {
+    j["started_at"] = format_datetime_ms(started_at);
+    j["target_ms"] = target_ms;
+    j["target_source"] = target_source;
+    j["business_ms"] = business_ms;
+    j["running_since"] = instant(running_since);
+    j["paused_at"] = instant(paused_at);
+    j["paused_ms"] = paused_ms;
+    j["paused_business_ms"] = paused_business_ms;
+    j["pauses"] = pauses;
+    j["planned_breach_at"] = instant(planned_breach_at);
+    j["original_breach_at"] = instant(original_breach_at);
+    j["warned"] = warned;
+    j["breached_at"] = instant(breached_at);
+    j["ended_at"] = instant(ended_at);
+    j["met"] = met;
+  }
+  return j;
+}
+
+Result<ClockState> ClockState::from_json(const json& j) {
+  if (!j.is_object()) return fail(malformed("not an object"));
+  ClockState s;
+  auto status = parse_clock_status(j.value("status", std::string()));
+  if (!status) return fail(malformed("unknown status"));
+  s.status = *status;
+  s.breached = j.value("breached", false);
+  auto cycle = read_int(j, "cycle");
+  if (!cycle) return fail(cycle.error());
+  s.cycle = static_cast<int>(*cycle);
+  auto requested = read_instant(j, "requested_at");
+  if (!requested) return fail(requested.error());
+  s.requested_at = *requested;
+  if (s.cycle == 0) return s;
+
+  auto started = read_instant(j, "started_at");
+  if (!started || !*started) return fail(malformed("`started_at` missing"));
+  s.started_at = **started;
+  struct IntField {
+    const char* key;
+    std::int64_t* out;
+  };
+  for (IntField f : {IntField{"target_ms", &s.target_ms}, IntField{"business_ms", &s.business_ms},
+                     IntField{"paused_ms", &s.paused_ms},
+                     IntField{"paused_business_ms", &s.paused_business_ms}}) {
+    auto v = read_int(j, f.key);
+    if (!v) return fail(v.error());
+    *f.out = *v;
+  }
+  auto pauses = read_int(j, "pauses");
+  if (!pauses) return fail(pauses.error());
+  s.pauses = static_cast<int>(*pauses);
+  struct InstantField {
+    const char* key;
+    std::optional<std::int64_t>* out;
+  };
+  for (InstantField f :
+       {InstantField{"running_since", &s.running_since}, InstantField{"paused_at", &s.paused_at},
+        InstantField{"planned_breach_at", &s.planned_breach_at},
+        InstantField{"original_breach_at", &s.original_breach_at},
+        InstantField{"breached_at", &s.breached_at}, InstantField{"ended_at", &s.ended_at}}) {
+    auto v = read_instant(j, f.key);
+    if (!v) return fail(v.error());
+    *f.out = *v;
+  }
+  s.target_source = j.value("target_source", std::string());
+  s.met = j.value("met", false);
+  if (auto it = j.find("warned"); it != j.end() && it->is_array()) {
+    for (const json& p : *it) {
+      if (!p.is_number_integer()) return fail(malformed("`warned` holds a non-integer"));
+      s.warned.push_back(p.get<int>());
+    }
+  }
+  return s;
+}
+
+std::int64_t ClockState::elapsed_at(const BusinessCalendar& cal, std::int64_t at) const {
+  return business_ms + (running_since ? cal.between(*running_since, at) : 0);
+}
+
+std::optional<std::int64_t> ClockState::due_at(const BusinessCalendar& cal, int percent) const {
+  if (!running_since) return std::nullopt;
+  // Integer arithmetic: the percentage of the target, floored to the millisecond.
+  std::int64_t point = target_ms / 100 * percent + target_ms % 100 * percent / 100;
+  return cal.add(*running_since, std::max<std::int64_t>(0, point - business_ms));
+}
+
+bool ClockState::has_warned(int percent) const {
+  return std::find(warned.begin(), warned.end(), percent) != warned.end();
+}
+
+Result<ClockState> clock_state(const json& extra, const std::string& clock_id) {
+  if (!extra.is_object()) return ClockState{};
+  auto it = extra.find(clock_id);
+  if (it == extra.end()) return ClockState{};
+  return ClockState::from_json(*it);
+}
+
+Result<void> apply_clock_event(json& extra, const Event& e, std::int64_t at_ms) {
+  const json& b = e.body;
+  auto bad = [&](const std::string& why) {
+    return fail(ErrorCode::kStorage, fmt::format("malformed event `{}`: {}", e.type, why));
+  };
+  if (!b.is_object() || !b.contains("clock") || !b["clock"].is_string()) return bad("no clock");
+  const std::string id = b["clock"].get<std::string>();
+  if (!extra.is_object()) extra = json::object();
+  auto current = clock_state(extra, id);
+  if (!current) return fail(current.error());
+  ClockState s = std::move(*current);
+
+  auto step = [&](ClockEvent ce) -> Result<void> {
+    auto next = clock_step(s.status, ce);
+    if (!next) {
+      return bad(fmt::format("clock `{}` cannot {} while {}", id, clock_event_name(ce),
+                             clock_status_name(s.status)));
+    }
+    s.status = *next;
+    return {};
+  };
+  auto instant_of = [&](const char* key) { return read_instant(b, key); };
+  auto int_of = [&](const char* key) { return read_int(b, key); };
+
+  const std::string& type = e.type;
+  if (type == event::kStartDeferred || type == event::kStartDropped) {
+    if (s.status != ClockStatus::kPending) return bad("the clock is not pending");
+    if (type == event::kStartDeferred) {
+      auto at = instant_of("requested_at");
+      if (!at || !*at) return bad("`requested_at` missing");
+      s.requested_at = *at;
+    } else {
+      s.requested_at.reset();
+    }
+  } else if (type == event::kStarted) {
+    if (auto ok = step(ClockEvent::kStart); !ok) return ok;
+    auto cycle = int_of("cycle");
+    auto started = instant_of("started_at");
+    auto target = int_of("target_ms");
+    auto planned = instant_of("planned_breach_at");
+    if (!cycle || !started || !*started || !target || !planned) return bad("missing fields");
+    ClockState next;
+    next.status = s.status;
+    next.cycle = static_cast<int>(*cycle);
+    next.started_at = **started;
+    next.target_ms = *target;
+    next.target_source = b.value("target_source", std::string());
+    next.running_since = **started;
+    next.planned_breach_at = *planned;
+    next.original_breach_at = *planned;
+    s = std::move(next);
+  } else if (type == event::kPaused) {
+    if (auto ok = step(ClockEvent::kPause); !ok) return ok;
+    auto elapsed = int_of("business_elapsed_ms");
+    if (!elapsed) return fail(elapsed.error());
+    s.business_ms = *elapsed;
+    s.running_since.reset();
+    s.paused_at = at_ms;
+    s.planned_breach_at.reset();
+    ++s.pauses;
+  } else if (type == event::kResumed) {
+    if (auto ok = step(ClockEvent::kResume); !ok) return ok;
+    auto paused = int_of("paused_ms");
+    auto paused_business = int_of("paused_business_ms");
+    auto planned = instant_of("planned_breach_at");
+    if (!paused || !paused_business || !planned) return bad("missing fields");
+    s.paused_ms += *paused;
+    s.paused_business_ms += *paused_business;
+    s.paused_at.reset();
+    s.running_since = at_ms;
+    s.planned_breach_at = *planned;
+  } else if (type == event::kRetargeted) {
+    if (!is_open(s.status)) return bad("the clock is not running");
+    auto target = int_of("target_ms");
+    auto planned = instant_of("planned_breach_at");
+    if (!target || !planned) return bad("missing fields");
+    s.target_ms = *target;
+    s.target_source = b.value("target_source", std::string());
+    if (s.status == ClockStatus::kRunning) s.planned_breach_at = *planned;
+  } else if (type == event::kWarning) {
+    if (!is_open(s.status)) return bad("the clock is not running");
+    auto pct = int_of("percent");
+    if (!pct) return fail(pct.error());
+    if (!s.has_warned(static_cast<int>(*pct))) s.warned.push_back(static_cast<int>(*pct));
+  } else if (type == event::kBreached) {
+    if (!is_open(s.status)) return bad("the clock is not running");
+    s.breached = true;
+    s.breached_at = at_ms;
+  } else if (type == event::kCompleted || type == event::kCancelled || type == event::kReset) {
+    ClockEvent ce = type == event::kCompleted   ? ClockEvent::kStop
+                    : type == event::kCancelled ? ClockEvent::kCancel
+                                                : ClockEvent::kReset;
+    bool was_open = is_open(s.status);
+    if (auto ok = step(ce); !ok) return ok;
+    if (was_open) {
+      auto elapsed = int_of("business_elapsed_ms");
+      auto paused = int_of("paused_ms");
+      auto paused_business = int_of("paused_business_ms");
+      if (!elapsed || !paused || !paused_business) return bad("missing fields");
+      s.business_ms = *elapsed;
+      s.paused_ms = *paused;
+      s.paused_business_ms = *paused_business;
+      s.running_since.reset();
+      s.paused_at.reset();
+      s.ended_at = at_ms;
+      s.breached = b.value("breached", s.breached);
+      s.met = type == event::kCompleted && b.value("met", false);
+    }
+    if (type == event::kReset) s.requested_at.reset();
+  } else if (type == event::kActionFailed) {
+    // Recorded for the audit; the clock does not change.
+  } else {
+    return bad("unknown SLA event type");
+  }
+  extra[id] = s.to_json();
+  return {};
+}
+
+}  // namespace flowgate::sla
