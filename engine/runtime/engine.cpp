@@ -1,7 +1,13 @@
 #include "runtime/engine.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <map>
 #include <deque>
 #include <list>
 #include <mutex>
@@ -11,10 +17,15 @@
 
 #include <fmt/format.h>
 
+#include <spdlog/spdlog.h>
+
 #include "definition/loader.h"
 #include "runtime/decide.h"
 #include "runtime/instance.h"
 #include "store/hash_chain.h"
+
+#include <cerrno>
+#include <cstring>
 
 namespace flowgate {
 namespace {
@@ -58,6 +69,97 @@ struct Pending {
   std::promise<Result<CommandOutcome>> promise;
 };
 
+// Work other than commands that must run on the writer thread (it owns the writer connection).
+using WriterJob = std::packaged_task<Result<void>(Store&)>;
+
+// An exclusive lock on "<db>.lock" held for the writer's life: one writing process per database.
+class WriterLock {
+ public:
+  static Result<WriterLock> acquire(const std::string& db, int wait_ms) {
+    std::string path = db + ".lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return fail(ErrorCode::kStorage, fmt::format("cannot open the lock file {}: {}", path,
+                                                   std::strerror(errno)));
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK || std::chrono::steady_clock::now() >= deadline) {
+        char buf[32] = {};
+        ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+        ::close(fd);
+        std::string holder = n > 0 ? fmt::format(" (pid {})", std::string(buf, static_cast<std::size_t>(n))) : "";
+        return fail(Error(ErrorCode::kDatabaseLocked,
+                          fmt::format("the database {} is in use by another flowgate process{}", db,
+                                      holder))
+                        .with_hint("send commands to the running server (--socket), or stop it first"));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::string pid = std::to_string(::getpid());
+    if (::ftruncate(fd, 0) == 0) {
+      ssize_t ignored = ::pwrite(fd, pid.data(), pid.size(), 0);
+      (void)ignored;
+    }
+    return WriterLock(fd);
+  }
+  WriterLock() = default;
+  WriterLock(WriterLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  WriterLock& operator=(WriterLock&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    return *this;
+  }
+  ~WriterLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+  }
+
+ private:
+  explicit WriterLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+// Plugins name timers per instance ("sla/response/breach"); the timers table and the heap key them
+// by "<instance>#<timer id>" so that every instance has its own.
+std::string scoped_timer_id(const std::string& instance_id, const std::string& local_id) {
+  return instance_id + "#" + local_id;
+}
+std::string local_timer_id(const std::string& scoped) {
+  auto hash = scoped.find('#');
+  return hash == std::string::npos ? scoped : scoped.substr(hash + 1);
+}
+
+// Armed timers, by id and by due time. Guarded by Engine::Impl::timers_mu.
+struct TimerTable {
+  std::unordered_map<std::string, TimerRecord> armed;
+  std::multimap<std::int64_t, std::string> by_due;
+  std::unordered_set<std::string> in_flight;  // submitted, not yet answered
+
+  void put(TimerRecord t) {
+    erase(t.timer_id);
+    by_due.emplace(t.due_ms, t.timer_id);
+    armed[t.timer_id] = std::move(t);
+  }
+  void erase(const std::string& id) {
+    auto it = armed.find(id);
+    if (it == armed.end()) return;
+    auto [b, e] = by_due.equal_range(it->second.due_ms);
+    for (auto d = b; d != e; ++d) {
+      if (d->second == id) {
+        by_due.erase(d);
+        break;
+      }
+    }
+    armed.erase(it);
+  }
+  // The earliest timer not in flight.
+  const TimerRecord* earliest() const {
+    for (const auto& [due, id] : by_due) {
+      if (!in_flight.count(id)) return &armed.at(id);
+    }
+    return nullptr;
+  }
+};
+
 // What one group commit accumulates before it is made durable.
 struct BatchContext {
   std::int64_t now_ms = 0;
@@ -71,6 +173,7 @@ struct BatchContext {
   std::vector<std::pair<std::size_t, std::size_t>> event_ranges;// per command: [begin, end)
   std::vector<Result<CommandOutcome>> answers;
   std::int64_t next_instance_number = 0;
+  std::map<std::string, std::optional<TimerRecord>> timers;    // id → armed (nullopt: disarm)
 };
 
 }  // namespace
@@ -78,15 +181,29 @@ struct BatchContext {
 struct Engine::Impl {
   EngineOptions options;
   std::shared_ptr<Catalog> catalog;
-  std::shared_ptr<const Clock> clock;
+  std::shared_ptr<Clock> clock;
   const SectionRegistry* sections = nullptr;
+  std::shared_ptr<const HookSet> hooks = std::make_shared<HookSet>();
+  WriterLock writer_lock;
   std::unique_ptr<Store> writer_store;  // writer thread only (and open/stop)
 
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Pending> queue;
+  std::deque<WriterJob> jobs;
   bool stopping = false;
   std::thread writer;
+
+  mutable std::mutex timers_mu;
+  std::condition_variable timers_cv;
+  TimerTable timer_table;
+  bool scheduler_stopping = false;
+  std::thread scheduler;
+  std::mutex advance_mu;  // one advance_clock at a time
+
+  std::mutex listeners_mu;
+  std::map<std::uint64_t, Engine::CommitListener> listeners;
+  std::uint64_t next_listener = 1;
 
   std::mutex readers_mu;
   std::vector<std::unique_ptr<Store>> readers;
@@ -154,8 +271,16 @@ struct Engine::Impl {
     for (;;) {
       {
         std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return stopping || !queue.empty(); });
-        if (queue.empty() && stopping) break;
+        cv.wait(lock, [&] { return stopping || !queue.empty() || !jobs.empty(); });
+        if (queue.empty() && jobs.empty() && stopping) break;
+        while (!jobs.empty()) {
+          WriterJob job = std::move(jobs.front());
+          jobs.pop_front();
+          lock.unlock();
+          job(*writer_store);
+          lock.lock();
+        }
+        if (queue.empty()) continue;
         std::size_t n = std::min(queue.size(), options.max_batch);
         work.clear();
         work.reserve(n);
@@ -176,7 +301,7 @@ struct Engine::Impl {
     ctx.answers.reserve(work.size());
     for (auto& p : work) {
       std::size_t begin = ctx.batch.events.size();
-      ctx.answers.push_back(process_command(p.command, ctx));
+      ctx.answers.push_back(guarded_process_command(p.command, ctx));
       ctx.event_ranges.emplace_back(begin, ctx.batch.events.size());
     }
     for (const auto& id : ctx.dirty) {
@@ -185,6 +310,10 @@ struct Engine::Impl {
       ctx.batch.instances.push_back(to_snapshot(s, *wf));
     }
     for (auto& [rid, rec] : ctx.requests) ctx.batch.requests.push_back(std::move(rec));
+    for (auto& [id, t] : ctx.timers) {
+      if (t) ctx.batch.timers_put.push_back(*t);
+      else ctx.batch.timers_delete.push_back(id);
+    }
 
     Result<std::vector<std::int64_t>> positions = std::vector<std::int64_t>{};
     if (!ctx.batch.empty()) positions = writer_store->commit(ctx.batch);
@@ -199,6 +328,18 @@ struct Engine::Impl {
     for (auto& [id, s] : ctx.overlay) cache.put(std::move(s));
     for (std::size_t i = 0; i < positions->size(); ++i) {
       ctx.batch.events[i].position = (*positions)[i];
+    }
+    if (!ctx.timers.empty()) {
+      std::lock_guard lock(timers_mu);
+      for (auto& [id, t] : ctx.timers) {
+        if (t) timer_table.put(std::move(*t));
+        else timer_table.erase(id);
+      }
+      timers_cv.notify_all();
+    }
+    if (!ctx.batch.events.empty()) {
+      std::lock_guard lock(listeners_mu);
+      for (auto& [lid, listener] : listeners) listener(ctx.batch.events);
     }
     events_since_checkpoint += static_cast<std::int64_t>(ctx.batch.events.size());
     n_events.fetch_add(ctx.batch.events.size(), std::memory_order_relaxed);
@@ -215,6 +356,123 @@ struct Engine::Impl {
       n_commands.fetch_add(1, std::memory_order_relaxed);
       if (!answer) n_refused.fetch_add(1, std::memory_order_relaxed);
       work[i].promise.set_value(std::move(answer));
+    }
+  }
+
+  // Arms and disarms the difference between the timers plugins want before and after a command.
+  void sync_timers(const Workflow* wf_before, const InstanceState* before, const Workflow& wf_after,
+                   const InstanceState& after, const Command& c, BatchContext& ctx) {
+    std::map<std::string, TimerRecord> was, want;  // by scoped id
+    for (const auto& h : hooks->all()) {
+      if (before && wf_before) {
+        for (auto& t : h->timers(*wf_before, *before)) {
+          t.timer_id = scoped_timer_id(after.id, t.timer_id);
+          was[t.timer_id] = std::move(t);
+        }
+      }
+      for (auto& t : h->timers(wf_after, after)) {
+        t.timer_id = scoped_timer_id(after.id, t.timer_id);
+        want[t.timer_id] = std::move(t);
+      }
+    }
+    if (c.kind == CommandKind::kTimer) {
+      auto again = want.find(scoped_timer_id(after.id, c.timer_id));
+      if (again != want.end() && again->second.due_ms <= c.due_ms) {
+        spdlog::warn("plugin still wants timer {} at {} after it fired; dropping it", c.timer_id,
+                     format_datetime_ms(c.due_ms));
+        want.erase(again);
+      }
+    }
+    for (const auto& [id, t] : was) {
+      if (!want.count(id)) ctx.timers[id] = std::nullopt;
+    }
+    for (auto& [id, t] : want) {
+      auto old = was.find(id);
+      bool same = old != was.end() && old->second.due_ms == t.due_ms &&
+                  old->second.payload == t.payload && c.kind != CommandKind::kTimer;
+      if (!same) {
+        t.instance_id = after.id;
+        ctx.timers[id] = std::move(t);
+      }
+    }
+  }
+
+  nlohmann::json view_of(const InstanceState& s, const Workflow& wf) const {
+    nlohmann::json view = instance_view(to_snapshot(s, wf));
+    for (const auto& h : hooks->all()) h->describe(wf, s, view);
+    return view;
+  }
+
+  // Submits the timer commands for `due` (all not in flight) and waits for their answers.
+  void fire_timers(std::vector<TimerRecord> due, Engine& engine) {
+    std::vector<std::future<Result<CommandOutcome>>> answers;
+    for (auto& t : due) {
+      Command c;
+      c.kind = CommandKind::kTimer;
+      c.instance_id = t.instance_id;
+      c.timer_id = local_timer_id(t.timer_id);
+      c.due_ms = t.due_ms;
+      c.payload = t.payload;
+      c.actor.principal = "flowgate:timer";
+      answers.push_back(engine.submit(std::move(c)));
+    }
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+      auto r = answers[i].get();
+      std::lock_guard lock(timers_mu);
+      timer_table.in_flight.erase(due[i].timer_id);
+      if (!r) {
+        spdlog::error("timer {} of {} failed: {}", due[i].timer_id, due[i].instance_id,
+                      r.error().to_string());
+        // Not retried in this run (it stays in the table and is retried at the next start),
+        // unless the failure is transient storage trouble.
+        if (static_cast<int>(r.error().code) < 500) timer_table.erase(due[i].timer_id);
+      }
+    }
+  }
+
+  // Takes every armed timer due at or before `t`, marking them in flight.
+  std::vector<TimerRecord> take_due(std::int64_t t) {
+    std::vector<TimerRecord> due;
+    for (const auto& [when, id] : timer_table.by_due) {
+      if (when > t) break;
+      if (timer_table.in_flight.insert(id).second) due.push_back(timer_table.armed.at(id));
+    }
+    return due;
+  }
+
+  void run_scheduler(Engine& engine) {
+    std::unique_lock lock(timers_mu);
+    while (!scheduler_stopping) {
+      const TimerRecord* next = timer_table.earliest();
+      std::int64_t now = clock->now_ms();
+      if (next == nullptr) {
+        timers_cv.wait(lock);
+        continue;
+      }
+      if (next->due_ms > now) {
+        timers_cv.wait_for(lock, std::chrono::milliseconds(std::min<std::int64_t>(
+                                     next->due_ms - now, 1000)));
+        continue;
+      }
+      auto due = take_due(now);
+      lock.unlock();
+      fire_timers(std::move(due), engine);
+      lock.lock();
+    }
+  }
+
+  // A bug in a plugin (or the engine) that throws must not stop the writer: the command gets an
+  // internal error, its working copy is dropped, and the batch goes on.
+  Result<CommandOutcome> guarded_process_command(Command& c, BatchContext& ctx) {
+    try {
+      return process_command(c, ctx);
+    } catch (const std::exception& e) {
+      spdlog::error("command {} on {} failed with an exception: {}", command_kind_name(c.kind),
+                    c.instance_id, e.what());
+      if (!ctx.dirty_set.count(c.instance_id)) ctx.overlay.erase(c.instance_id);
+      return fail(Error(ErrorCode::kInternal,
+                        fmt::format("internal error while deciding the command: {}", e.what()))
+                      .with_hint("this is a bug in flowgate or a plugin; the command had no effect"));
     }
   }
 
@@ -356,6 +614,10 @@ struct Engine::Impl {
       }
     }
 
+    if (c.kind == CommandKind::kStart) {
+      instance_id = fmt::format("{}-{}", wf->id, ctx.next_instance_number + 1);
+      c.instance_id = instance_id;
+    }
     std::shared_ptr<const Workflow> target;
     if (c.kind == CommandKind::kMigrate) {
       auto t = workflow_on(*writer_store, wf->id, c.to_version);
@@ -363,21 +625,24 @@ struct Engine::Impl {
       target = *t;
     }
 
-    auto decided = decide(DecideInput{*wf, current, c, ctx.now_ms, target.get()});
+    if (c.kind == CommandKind::kTimer) {
+      // The timer is consumed whatever the plugin decides; a refusal is logged, not retried.
+      ctx.timers[scoped_timer_id(c.instance_id, c.timer_id)] = std::nullopt;
+    }
+    auto decided = decide(DecideInput{*wf, current, c, ctx.now_ms, target.get(), hooks.get()});
     if (!decided) return answer(c, fail(decided.error()), instance_id, ctx);
 
     InstanceState next;
     if (current) {
       next = *current;
     } else {
-      next.id = fmt::format("{}-{}", wf->id, ctx.next_instance_number + 1);
-      instance_id = next.id;
+      next.id = instance_id;
     }
     std::vector<EventRecord> records;
     const Workflow* applied_on = wf.get();
     for (Event& ev : *decided) {
       if (ev.type == events::kMigrated) applied_on = target.get();
-      if (auto ok = apply(next, ev, *applied_on, ctx.now_ms); !ok) {
+      if (auto ok = apply(next, ev, *applied_on, ctx.now_ms, hooks.get()); !ok) {
         return answer(c, fail(ErrorCode::kInternal, "decide produced an event apply refused: " +
                                                         ok.error().message),
                       instance_id, ctx);
@@ -399,8 +664,11 @@ struct Engine::Impl {
       ++ctx.next_instance_number;
       if (!c.business_key.empty()) ctx.new_keys[c.workflow_id + '\x1f' + c.business_key] = next.id;
     }
+    if (!records.empty() && !hooks->all().empty()) {
+      sync_timers(current ? wf.get() : nullptr, current, *applied_on, next, c, ctx);
+    }
     CommandOutcome out;
-    out.instance = instance_view(to_snapshot(next, *applied_on));
+    out.instance = view_of(next, *applied_on);
     if (!records.empty()) {
       if (ctx.dirty_set.insert(next.id).second) ctx.dirty.push_back(next.id);
       ctx.overlay[next.id] = std::move(next);
@@ -416,7 +684,7 @@ Engine::~Engine() { stop(); }
 
 Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options,
                                              std::shared_ptr<Catalog> catalog,
-                                             std::shared_ptr<const Clock> clock,
+                                             std::shared_ptr<Clock> clock,
                                              const SectionRegistry& sections) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -424,6 +692,12 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options,
   impl->clock = std::move(clock);
   impl->sections = &sections;
   impl->cache = InstanceCache(options.cache_capacity);
+  if (options.hooks) impl->hooks = options.hooks;
+  if (!options.read_only) {
+    auto lock = WriterLock::acquire(options.db_path, options.busy_timeout_ms);
+    if (!lock) return fail(lock.error());
+    impl->writer_lock = std::move(*lock);
+  }
 
   StoreOptions so;
   so.path = options.db_path;
@@ -448,10 +722,18 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options,
   auto count = impl->writer_store->max_instance_number();
   if (!count) return fail(count.error());
   impl->instance_counter = *count;
+  auto timers = impl->writer_store->all_timers();
+  if (!timers) return fail(timers.error());
+  for (auto& t : *timers) impl->timer_table.put(std::move(t));
 
   Impl* raw = impl.get();
   raw->writer = std::thread([raw] { raw->run_writer(); });
-  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  auto engine = std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  if (options.run_scheduler && !raw->clock->simulated()) {
+    Engine* e = engine.get();
+    raw->scheduler = std::thread([raw, e] { raw->run_scheduler(*e); });
+  }
+  return engine;
 }
 
 std::future<Result<CommandOutcome>> Engine::submit(Command command) {
@@ -473,6 +755,12 @@ std::future<Result<CommandOutcome>> Engine::submit(Command command) {
 
 void Engine::stop() {
   {
+    std::lock_guard lock(impl_->timers_mu);
+    impl_->scheduler_stopping = true;
+  }
+  impl_->timers_cv.notify_all();
+  if (impl_->scheduler.joinable()) impl_->scheduler.join();
+  {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = true;
   }
@@ -492,7 +780,10 @@ Result<json> Engine::get(const std::string& instance_id) {
     auto wf = impl_->workflow_on(s, (*snap)->workflow_id, (*snap)->version);
     if (wf) {
       auto state = from_snapshot(**snap, **wf);
-      if (state) view["allowed_events"] = allowed_events(**wf, *state);
+      if (state) {
+        view = impl_->view_of(*state, **wf);
+        view["allowed_events"] = allowed_events(**wf, *state);
+      }
     }
     return view;
   });
@@ -525,6 +816,75 @@ Result<std::shared_ptr<const Workflow>> Engine::workflow(const std::string& id, 
   return impl_->with_reader(
       [&](Store& s) -> Result<std::shared_ptr<const Workflow>> { return impl_->workflow_on(s, id, version); });
 }
+
+std::uint64_t Engine::subscribe(CommitListener listener) {
+  std::lock_guard lock(impl_->listeners_mu);
+  std::uint64_t id = impl_->next_listener++;
+  impl_->listeners.emplace(id, std::move(listener));
+  return id;
+}
+
+void Engine::unsubscribe(std::uint64_t id) {
+  std::lock_guard lock(impl_->listeners_mu);
+  impl_->listeners.erase(id);
+}
+
+Result<void> Engine::add_definitions(const std::vector<std::shared_ptr<const Workflow>>& workflows) {
+  std::int64_t now = impl_->clock->now_ms();
+  WriterJob job([workflows, now](Store& store) -> Result<void> {
+    for (const auto& wf : workflows) {
+      StoredDefinition def{wf->id, wf->version, wf->content_hash, wf->source_text, wf->file, now};
+      if (auto ok = store.put_definition(def); !ok) return ok;
+    }
+    return {};
+  });
+  auto done = job.get_future();
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return fail(ErrorCode::kUnavailable, "the engine is stopping");
+    impl_->jobs.push_back(std::move(job));
+  }
+  impl_->cv.notify_one();
+  auto ok = done.get();
+  if (!ok) return ok;
+  for (const auto& wf : workflows) impl_->catalog->add(wf);
+  return {};
+}
+
+Result<std::int64_t> Engine::advance_clock(std::int64_t to_ms) {
+  auto* sim = dynamic_cast<SimulatedClock*>(impl_->clock.get());
+  if (sim == nullptr) {
+    return fail(ErrorCode::kInvalidArgument, "the clock is the system clock; it cannot be advanced");
+  }
+  std::lock_guard serial(impl_->advance_mu);
+  if (to_ms < sim->now_ms()) {
+    return fail(Error(ErrorCode::kInvalidArgument,
+                      fmt::format("the clock is at {}; it cannot move back to {}",
+                                  format_datetime_ms(sim->now_ms()), format_datetime_ms(to_ms))));
+  }
+  for (;;) {
+    std::vector<TimerRecord> due;
+    {
+      std::lock_guard lock(impl_->timers_mu);
+      const TimerRecord* next = impl_->timer_table.earliest();
+      if (next == nullptr || next->due_ms > to_ms) break;
+      sim->advance_to(std::max(sim->now_ms(), next->due_ms));
+      due = impl_->take_due(sim->now_ms());
+    }
+    impl_->fire_timers(std::move(due), *this);
+  }
+  sim->advance_to(to_ms);
+  return sim->now_ms();
+}
+
+std::optional<std::int64_t> Engine::next_timer_due() const {
+  std::lock_guard lock(impl_->timers_mu);
+  const TimerRecord* next = impl_->timer_table.earliest();
+  if (next == nullptr) return std::nullopt;
+  return next->due_ms;
+}
+
+const HookSet& Engine::hooks() const { return *impl_->hooks; }
 
 const Catalog& Engine::catalog() const { return *impl_->catalog; }
 const Clock& Engine::clock() const { return *impl_->clock; }

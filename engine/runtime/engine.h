@@ -8,6 +8,11 @@
 // nothing (reusing the id for a different command is kDuplicateRequest). Optimistic concurrency:
 // expect_version must equal the instance's version (its number of events).
 // Reads (get, list, history) use separate read-only connections and never wait for the writer.
+// One writer per database: a writing engine holds an exclusive lock on "<db>.lock" for its life;
+// a second one waits up to busy_timeout_ms, then gets kDatabaseLocked.
+// Timers that plugins arm are rows of the timers table and a heap in memory, rebuilt at open; a
+// scheduler thread submits a kTimer command for each when due (a timer missed while the engine was
+// down fires once at start, its lateness recorded by the plugin).
 // Thread-safety: every public method may be called from any thread.
 #pragma once
 
@@ -67,7 +72,7 @@ class Engine {
   // engine.
   static Result<std::unique_ptr<Engine>> open(const EngineOptions& options,
                                               std::shared_ptr<Catalog> catalog,
-                                              std::shared_ptr<const Clock> clock,
+                                              std::shared_ptr<Clock> clock,
                                               const SectionRegistry& sections);
   ~Engine();  // stop()
   Engine(const Engine&) = delete;

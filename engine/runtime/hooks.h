@@ -93,7 +93,8 @@ class InstanceHooks {
     return {};
   }
 
-  // The timers this plugin wants armed for `s` (pure function of the state).
+  // The timers this plugin wants armed for `s` (pure function of the state). Ids are per instance
+  // ("sla/response/breach"); the engine keeps each instance's timers apart.
   virtual std::vector<TimerRecord> timers(const Workflow&, const InstanceState&) const { return {}; }
 
   // Adds this plugin's share of the instance view (e.g. view["clocks"], view["gate"]).

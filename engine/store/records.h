@@ -52,7 +52,7 @@ struct EventRecord {
 
 // A durable timer: fired as a command at `due_ms`.
 struct TimerRecord {
-  std::string timer_id;          // unique, e.g. "<instance>/sla/<clock>/breach"
+  std::string timer_id;          // unique: the engine stores "<instance>#<plugin's timer id>"
   std::string instance_id;
   std::int64_t due_ms = 0;
   nlohmann::json payload = nlohmann::json::object();
