@@ -46,7 +46,13 @@ const ShouldMeet* GateDef::should(std::string_view criterion) const {
 
 std::int64_t GateDef::total_weight() const {
   std::int64_t total = 0;
-  for (const Seat& s : seats) total += s.weight;
+  for (const Seat& s : seats) total += s.weight * s.count;
+  return total;
+}
+
+std::int64_t GateDef::seat_count() const {
+  std::int64_t total = 0;
+  for (const Seat& s : seats) total += s.count;
   return total;
 }
 
@@ -101,8 +107,10 @@ std::vector<std::pair<std::string, const toml::node*>> in_file_order(const toml:
 
 const std::vector<std::string>& gate_keys() {
   static const std::vector<std::string> keys = {
-      "name", "description", "gatekeepers",       "quorum",     "weights",   "pass_weight", "chair",
-      "kill", "recycle",     "allow_vote_change", "pass_score", "must_meet", "should_meet"};
+      "name",      "description", "gatekeepers",       "seats",
+      "quorum",    "weights",     "pass_weight",       "chair",
+      "kill",      "recycle",     "allow_vote_change", "pass_score",
+      "must_meet", "should_meet"};
   return keys;
 }
 
@@ -161,12 +169,37 @@ void read_seats(Reader& r, const toml::table& t, GateDef& g, const std::string& 
                   ? fmt::format("declare it in [roles]: {} = \"what this role does\"", role)
                   : fmt::format("did you mean '{}'?", near));
     }
-    g.seats.push_back({role, 1});
+    g.seats.push_back({role, 1, 1});
+  }
+  const toml::node* counts = t.get("seats");
+  if (!counts) return;
+  const auto* ct = counts->as_table();
+  if (!ct) {
+    r.error(rule::kGateValue, *counts,
+            fmt::format("{}: 'seats' must be a table of role = number of seats", owner));
+    return;
+  }
+  for (auto&& [key, value] : *ct) {
+    std::string role(key.str());
+    auto it =
+        std::find_if(g.seats.begin(), g.seats.end(), [&](const Seat& s) { return s.role == role; });
+    if (it == g.seats.end()) {
+      r.error(rule::kGateQuorum, value,
+              fmt::format("{}: seats names '{}', which is not a gatekeeper", owner, role));
+      continue;
+    }
+    auto n = read_int(r, value, fmt::format("{}: the seats of '{}'", owner, role));
+    if (n && (*n < 1 || *n > 100)) {
+      r.error(rule::kGateQuorum, value,
+              fmt::format("{}: '{}' needs between 1 and 100 seats, not {}", owner, role, *n));
+    } else if (n) {
+      it->count = *n;
+    }
   }
 }
 
 void read_quorum(Reader& r, const toml::table& t, GateDef& g, const std::string& owner) {
-  const std::int64_t m = static_cast<std::int64_t>(g.seats.size());
+  const std::int64_t m = g.seat_count();
   if (const toml::node* n = t.get("quorum")) {
     if (const auto* i = n->as_integer()) {
       g.quorum = QuorumRule::kCount;

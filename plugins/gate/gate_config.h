@@ -43,10 +43,12 @@ enum class QuorumRule {
 };
 std::string_view quorum_name(QuorumRule q);  // "any", "n_of_m", "all", "weighted"
 
-// One gatekeeper seat: a role; one vote per seat per round.
+// The seats of one gatekeeper role: `count` people holding the role vote in a round, one vote
+// each (a committee role may have several seats).
 struct Seat {
   std::string role;
-  std::int64_t weight = 1;
+  std::int64_t weight = 1;  // of each of its votes
+  std::int64_t count = 1;
 };
 
 // A yes/no knock-out: any "no" means the round cannot pass.
@@ -84,7 +86,8 @@ struct GateDef {
   const Seat* seat(std::string_view role) const;
   const MustMeet* must(std::string_view id) const;
   const ShouldMeet* should(std::string_view id) const;
-  std::int64_t total_weight() const;
+  std::int64_t total_weight() const;  // of every seat
+  std::int64_t seat_count() const;
 };
 
 struct GateConfig {

@@ -252,11 +252,11 @@ Result<const Seat*> choose_seat(const GateDef& g, const Round& round, const Acto
       return refuse(ErrorCode::kForbidden, "not_gatekeeper",
                     fmt::format("{} does not hold the role `{}`", voter, wanted));
     }
-    const Vote* taken = round.vote_for_seat(wanted);
-    if (taken && taken->voter != voter) {
+    const Vote* mine = round.vote_of(voter);
+    if (round.votes_in(wanted) >= seat->count && !(mine && mine->role == wanted)) {
       return refuse(ErrorCode::kGate, "seat_taken",
-                    fmt::format("the `{}` seat of round {} of gate `{}` was already filled by {}",
-                                wanted, round.number, g.id, taken->voter));
+                    fmt::format("the `{}` seat(s) of round {} of gate `{}` are already filled",
+                                wanted, round.number, g.id));
     }
     return seat;
   }
@@ -264,8 +264,8 @@ Result<const Seat*> choose_seat(const GateDef& g, const Round& round, const Acto
   for (const Seat& seat : g.seats) {
     if (!actor.has_any_role({seat.role})) continue;
     held.push_back(seat.role);
-    const Vote* taken = round.vote_for_seat(seat.role);
-    if (!taken || taken->voter == voter) return &seat;
+    const Vote* mine = round.vote_of(voter);
+    if (round.votes_in(seat.role) < seat.count || (mine && mine->role == seat.role)) return &seat;
   }
   if (held.empty()) {
     std::vector<std::string> roles;
@@ -528,28 +528,8 @@ Result<std::vector<Event>> GateHooks::on_command(const HookContext& ctx,
   if (o.score) decided["score"] = format_hundredths(*o.score);
   if (!o.revisit_on.empty()) decided["revisit_on"] = o.revisit_on;
 
-  const TransitionDef* take = nullptr;
-  json payload = json::object();
-  if (o.decision == Decision::kGo) {
-    if (round->transition >= wf.transitions.size()) {
-      return fail(ErrorCode::kInternal, "the held transition is not in the workflow");
-    }
-    take = &wf.transitions[round->transition];
-    payload = round->payload;
-  } else if (o.decision != Decision::kHold) {
-    const std::string& event = o.decision == Decision::kKill ? g->kill_event : g->recycle_event;
-    auto candidates = wf.candidates(s.state, event);
-    if (candidates.empty()) {
-      return fail(ErrorCode::kInternal,
-                  fmt::format("gate `{}`: no `{}` transition leaves `{}`", g->id, event, s.state));
-    }
-    take = candidates.front();
-    payload = exit_payload(*take, next, o);
-  }
-  if (take) decided["transition"] = take->index;
-  out.push_back({kDecided, decided});
-
-  if (!take) {  // hold: the next round opens at once for the same held transition
+  if (o.decision == Decision::kHold) {  // the next round opens at once for the same transition
+    out.push_back({kDecided, decided});
     json reopened = {{"gate", g->id},
                      {"round", round->number + 1},
                      {"transition", round->transition},
@@ -565,20 +545,52 @@ Result<std::vector<Event>> GateHooks::on_command(const HookContext& ctx,
   }
 
   // The transition runs on the instance as it is once the round closed (active again).
+  out.push_back({kDecided, decided});
   InstanceState after = s;
   for (const Event& e : out) {
     if (auto ok = apply(after, e, wf, ctx.now_ms); !ok) return fail(ok.error());
   }
-  auto moved = transition_events(wf, after, *take, payload, ctx.now_ms);
+  Result<std::vector<Event>> moved;
+  std::string taken;
+  if (o.decision == Decision::kGo) {
+    // The held transition passed its roles, payload and guard when it was submitted.
+    if (round->transition >= wf.transitions.size()) {
+      return fail(ErrorCode::kInternal, "the held transition is not in the workflow");
+    }
+    const TransitionDef& held = wf.transitions[round->transition];
+    taken = held.event;
+    moved = transition_events(wf, after, held, round->payload, ctx.now_ms);
+  } else {
+    // kill and recycle fire their exit with the core's semantics (priorities, payload, guards);
+    // the gate's decision stands in for the roles of the transitions it may take.
+    taken = o.decision == Decision::kKill ? g->kill_event : g->recycle_event;
+    auto candidates = wf.candidates(after.state, taken);
+    if (candidates.empty()) {
+      return fail(ErrorCode::kInternal, fmt::format("gate `{}`: no `{}` transition leaves `{}`",
+                                                    g->id, taken, after.state));
+    }
+    Command fire;
+    fire.kind = CommandKind::kFire;
+    fire.instance_id = s.id;
+    fire.event = taken;
+    fire.payload = exit_payload(*candidates.front(), next, o);
+    fire.actor = c.actor;
+    std::set<std::string> roles(c.actor.roles.begin(), c.actor.roles.end());
+    for (const TransitionDef* t : candidates) roles.insert(t->roles.begin(), t->roles.end());
+    fire.actor.roles.assign(roles.begin(), roles.end());
+    moved = fire_events(wf, after, fire, ctx.now_ms);
+  }
   if (!moved) {
     Error e = moved.error();
     e.message = fmt::format("the {} of gate `{}` takes `{}`, which refused: {}",
-                            decision_name(o.decision), g->id, take->event, e.message);
-    if (o.decision != Decision::kGo) {
-      e.hint = fmt::format("give the fields of `{}` in the vote's `payload`", take->event);
+                            decision_name(o.decision), g->id, taken, e.message);
+    if (o.decision != Decision::kGo && e.hint.empty()) {
+      e.hint = fmt::format("give the fields of `{}` in the vote's `payload`", taken);
     }
     return fail(std::move(e));
   }
+  if (!moved->empty())
+    out.back().body["transition"] = moved->front().body.value("transition", std::size_t{0});
   for (Event& e : *moved) out.push_back(std::move(e));
   return out;
 }
@@ -701,9 +713,15 @@ void GateHooks::describe(const Workflow& wf, const InstanceState& s, json& view)
     }
     json seats = json::array();
     for (const Seat& seat : g->seats) {
-      json j = {{"role", seat.role}, {"weight", seat.weight}, {"chair", seat.role == g->chair}};
-      const Vote* v = round->vote_for_seat(seat.role);
-      j["voted_by"] = v ? json(v->voter) : json(nullptr);
+      json voters = json::array();
+      for (const Vote& v : round->votes) {
+        if (v.role == seat.role) voters.push_back(v.voter);
+      }
+      json j = {{"role", seat.role},
+                {"weight", seat.weight},
+                {"seats", seat.count},
+                {"chair", seat.role == g->chair},
+                {"voted_by", std::move(voters)}};
       seats.push_back(std::move(j));
     }
     json must = json::array();

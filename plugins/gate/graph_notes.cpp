@@ -15,7 +15,7 @@ std::string quorum_text(const GateDef& g) {
     case QuorumRule::kAny:
       return "any one";
     case QuorumRule::kCount:
-      return fmt::format("{} of {}", g.quorum_count, g.seats.size());
+      return fmt::format("{} of {}", g.quorum_count, g.seat_count());
     case QuorumRule::kAll:
       return "all";
     case QuorumRule::kWeighted:
@@ -32,7 +32,8 @@ void add_gate_graph_notes(const Workflow& wf, GraphAnnotations& notes) {
   for (const GateDef& g : config->gates) {
     std::vector<std::string> roles;
     for (const Seat& s : g.seats) {
-      roles.push_back(s.role == g.chair ? s.role + " (chair)" : s.role);
+      std::string seat = s.count > 1 ? fmt::format("{} x{}", s.role, s.count) : s.role;
+      roles.push_back(s.role == g.chair ? seat + " (chair)" : seat);
     }
     std::string review = fmt::format("review: {} ({})", fmt::join(roles, ", "), quorum_text(g));
     std::set<std::size_t> exits_noted;

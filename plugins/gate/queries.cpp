@@ -26,7 +26,9 @@ json pending_reviews(std::span<const json> views, const Actor& actor) {
     std::vector<std::string> seats;
     for (const json& seat : open->value("seats", json::array())) {
       std::string role = seat.value("role", std::string());
-      if (seat.value("voted_by", json()).is_null() && actor.has_any_role({role})) {
+      std::size_t taken = seat.value("voted_by", json::array()).size();
+      if (static_cast<std::int64_t>(taken) < seat.value("seats", std::int64_t{1}) &&
+          actor.has_any_role({role})) {
         seats.push_back(role);
       }
     }

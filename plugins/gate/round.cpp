@@ -102,11 +102,8 @@ const Vote* Round::vote_of(std::string_view voter) const {
   return nullptr;
 }
 
-const Vote* Round::vote_for_seat(std::string_view role) const {
-  for (const Vote& v : votes) {
-    if (v.role == role) return &v;
-  }
-  return nullptr;
+std::int64_t Round::votes_in(std::string_view role) const {
+  return std::count_if(votes.begin(), votes.end(), [&](const Vote& v) { return v.role == role; });
 }
 
 json Round::to_json() const {
@@ -183,7 +180,7 @@ Outcome evaluate(const GateDef& gate, const Round& round) {
   Outcome o;
   std::int64_t open_weight = 0;
   for (const Seat& seat : gate.seats) {
-    if (!round.vote_for_seat(seat.role)) {
+    for (std::int64_t i = round.votes_in(seat.role); i < seat.count; ++i) {
       o.open_seats.push_back(seat.role);
       open_weight += seat.weight;
     }
@@ -216,7 +213,7 @@ Outcome evaluate(const GateDef& gate, const Round& round) {
   o.score = weighted_score(gate, scores);
   o.score_ok = gate.should_meet.empty() || (o.score && *o.score >= gate.pass_score);
 
-  const std::int64_t seats = static_cast<std::int64_t>(gate.seats.size());
+  const std::int64_t seats = gate.seat_count();
   const std::int64_t open = static_cast<std::int64_t>(o.open_seats.size());
   bool quorum_met = false;
   bool reachable = false;

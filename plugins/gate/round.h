@@ -58,7 +58,7 @@ struct Round {
   std::vector<Vote> votes;
 
   const Vote* vote_of(std::string_view voter) const;
-  const Vote* vote_for_seat(std::string_view role) const;
+  std::int64_t votes_in(std::string_view role) const;  // votes cast in the role's seats
 
   nlohmann::json to_json() const;
   static Result<Round> from_json(const nlohmann::json& j);
@@ -72,7 +72,7 @@ struct Outcome {
   std::int64_t go_votes = 0;
   std::int64_t go_weight = 0;
   std::int64_t needed = 0;  // go votes (any/n/all) or go weight (weighted) the quorum needs
-  std::vector<std::string> open_seats;
+  std::vector<std::string> open_seats;  // the role of every seat still open (repeated per seat)
   std::optional<std::int64_t> score;  // hundredths of a percent; set once every criterion is scored
   bool score_ok = true;               // no scored criteria, or score >= pass_score
   std::vector<std::string> knocked_out;  // "criterion (voter)" for each must-meet "no"

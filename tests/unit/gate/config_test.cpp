@@ -166,3 +166,19 @@ TEST_CASE("a gated transition in a file with no gates section is GATE-UNKNOWN", 
   CHECK(rules_of(r) == std::vector<std::string>{"GATE-UNKNOWN"});
   CHECK(message_of(r, "GATE-UNKNOWN").find("declares no [gates] section") != std::string::npos);
 }
+
+TEST_CASE("seats gives a gatekeeper role several seats; quorum counts seats", "[gate]") {
+  auto wf = load_ok(replaced(deal_text(), "quorum = 2", "seats = { finance = 3 }\nquorum = 5"));
+  const GateDef& g = gate_config(*wf)->gates[0];
+  CHECK(g.seats[2].count == 3);
+  CHECK(g.seat_count() == 5);
+  CHECK(has_rule(
+      load_text(replaced(deal_text(), "quorum = 2", "seats = { finance = 3 }\nquorum = 6")),
+      rule::kGateQuorum));
+  CHECK(
+      has_rule(load_text(replaced(deal_text(), "quorum = 2", "seats = { legal = 3 }\nquorum = 2")),
+               rule::kGateQuorum));
+  CHECK(has_rule(
+      load_text(replaced(deal_text(), "quorum = 2", "seats = { finance = 0 }\nquorum = 2")),
+      rule::kGateQuorum));
+}

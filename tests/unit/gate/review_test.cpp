@@ -382,8 +382,12 @@ TEST_CASE("describe shows the open round: seats, criteria, votes and the outcome
   CHECK(open["submitter"] == "ann");
   CHECK(open["opened_at"] == "2026-03-01T11:00:00Z");
   CHECK(open["quorum"] == json{{"rule", "n_of_m"}, {"needed", 2}});
-  CHECK(open["seats"][0]["voted_by"] == "sam");
-  CHECK(open["seats"][1]["voted_by"].is_null());
+  CHECK(open["seats"][0] == json{{"role", "sales_director"},
+                                 {"weight", 1},
+                                 {"seats", 1},
+                                 {"chair", false},
+                                 {"voted_by", {"sam"}}});
+  CHECK(open["seats"][1]["voted_by"].empty());
   CHECK(open["criteria"]["must_meet"].size() == 2);
   CHECK(open["criteria"]["pass_score"] == "60.00");
   CHECK(open["decisions"] == json{"go", "hold", "kill", "recycle"});
@@ -406,4 +410,46 @@ TEST_CASE("a kill whose exit payload cannot be built refuses the vote and change
   CHECK(j.state().lifecycle == Lifecycle::kAwaitingGate);
   REQUIRE(j.vote(fay, with(refusal("kill", "no"), {{"payload", {{"reason", "no"}, {"code", 7}}}})));
   CHECK(j.state().state == "withdrawn");
+}
+
+TEST_CASE("a committee role with several seats takes one vote from each of its members",
+          "[gate][review]") {
+  std::string committee =
+      replaced(deal_text(), "quorum = 2", "seats = { finance = 3 }\nquorum = 3");
+  Journey j = submitted(committee);
+  REQUIRE(j.vote(fay, passing_go()));
+  REQUIRE(j.vote(person("fin", {"finance"}), passing_go()));
+  CHECK(j.view()["gate"]["open"]["seats"][2]["voted_by"] == json{"fay", "fin"});
+  CHECK(j.view()["gate"]["open"]["outcome"]["open_seats"] ==
+        json{"sales_director", "presales_lead", "finance"});
+  REQUIRE(j.vote(person("fio", {"finance"}), passing_go()));
+  auto fourth = j.vote(person("fred", {"finance"}), passing_go());
+  CHECK(j.state().state == "approved");  // three of five seats voted go: quorum 3 met
+  REQUIRE_FALSE(fourth);
+  CHECK(slug_of(fourth.error()) == "no_open_round");
+}
+
+TEST_CASE("a member of a role whose seats are all filled cannot vote", "[gate][bad-input]") {
+  Journey j = submitted(replaced(deal_text(), "quorum = 2", "seats = { finance = 2 }\nquorum = 4"));
+  REQUIRE(j.vote(fay, passing_go()));
+  REQUIRE(j.vote(person("fin", {"finance"}), passing_go()));
+  auto third = j.vote(person("fio", {"finance"}), passing_go());
+  REQUIRE_FALSE(third);
+  CHECK(slug_of(third.error()) == "seat_taken");
+}
+
+TEST_CASE("a recycle honours its exit's guard: a false guard refuses the closing vote",
+          "[gate][bad-input]") {
+  std::string text = replaced(deal_text(), "payload = { notes = \"string\" }",
+                              "guard = \"data.amount < 100000\"\npayload = { notes = \"string\" }");
+  Journey j = submitted(text);
+  REQUIRE(j.vote(sam, refusal("recycle", "smaller scope")));
+  auto closing = j.vote(pat, refusal("recycle", "smaller scope"));
+  REQUIRE_FALSE(closing);
+  CHECK(closing.error().code == ErrorCode::kGuardFailed);
+  CHECK(closing.error().message.find("the recycle of gate `bid` takes `rework`") !=
+        std::string::npos);
+  CHECK(j.state().lifecycle == Lifecycle::kAwaitingGate);
+  REQUIRE(j.vote(pat, refusal("hold", "shrink the scope first")));  // hold ties recycle and wins
+  CHECK(j.state().extra["gate"]["open"]["round"] == 2);
 }
