@@ -595,6 +595,20 @@ Result<std::vector<Event>> GateHooks::on_command(const HookContext& ctx,
   return out;
 }
 
+Result<std::vector<Event>> GateHooks::after_events(const HookContext&, const InstanceState&,
+                                                   const InstanceState& after,
+                                                   std::span<const Event>) const {
+  // A cancelled instance ends its open round, so no query or report sees it waiting.
+  if (after.lifecycle != Lifecycle::kCancelled || !has_open_round(after)) {
+    return std::vector<Event>{};
+  }
+  auto round = open_round(after);
+  if (!round) return fail(round.error());
+  return std::vector<Event>{
+      {kCancelled,
+       {{"gate", round->gate}, {"round", round->number}, {"reason", "instance cancelled"}}}};
+}
+
 Result<void> GateHooks::apply(InstanceState& s, const Event& e, const Workflow& wf,
                               std::int64_t at_ms) const {
   (void)wf;
@@ -682,6 +696,12 @@ Result<void> GateHooks::apply(InstanceState& s, const Event& e, const Workflow& 
     if (!r) return fail(r.error());
     close(*r, "recalled");
     return step(LifecycleEvent::kGateDecided);
+  }
+  if (e.type == kCancelled) {
+    auto r = open_matching();
+    if (!r) return fail(r.error());
+    close(*r, "cancelled");
+    return {};
   }
   return fail(ErrorCode::kStorage, fmt::format("unknown gate event `{}`", e.type));
 }

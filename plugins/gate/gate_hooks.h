@@ -5,9 +5,9 @@
 // exit (kill) or the declared way back (recycle), or opens the next round (hold).
 //
 // Events (docs/gates.md §Events): gate.submitted, gate.voted, gate.decided, gate.reopened,
-// gate.recalled. State: InstanceState::extra["gate"] = {"rounds": {gate: last round number},
-// "open": round or null, "closed": [summary of each closed round]}.
-// Thread-safety: immutable; every method is pure.
+// gate.recalled, gate.cancelled. State: InstanceState::extra["gate"] = {"rounds": {gate: last round
+// number}, "open": round or null, "closed": [summary of each closed round]}. Thread-safety:
+// immutable; every method is pure.
 #pragma once
 
 #include <string>
@@ -22,6 +22,7 @@ inline constexpr const char* kVoted = "gate.voted";
 inline constexpr const char* kDecided = "gate.decided";
 inline constexpr const char* kReopened = "gate.reopened";
 inline constexpr const char* kRecalled = "gate.recalled";
+inline constexpr const char* kCancelled = "gate.cancelled";  // the instance was cancelled mid-round
 
 class GateHooks : public InstanceHooks {
  public:
@@ -31,6 +32,9 @@ class GateHooks : public InstanceHooks {
                                       std::span<const Value> payload) const override;
   Result<std::vector<Event>> on_command(const HookContext& ctx,
                                         const InstanceState& s) const override;
+  Result<std::vector<Event>> after_events(const HookContext& ctx, const InstanceState& before,
+                                          const InstanceState& after,
+                                          std::span<const Event> events) const override;
   Result<void> apply(InstanceState& s, const Event& e, const Workflow& wf,
                      std::int64_t at_ms) const override;
   void describe(const Workflow& wf, const InstanceState& s, nlohmann::json& view) const override;

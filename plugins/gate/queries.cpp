@@ -12,6 +12,7 @@ json pending_reviews(std::span<const json> views, const Actor& actor) {
   const std::string who = person_of(actor);
   std::vector<json> out;
   for (const json& view : views) {
+    if (view.value("lifecycle", std::string("awaiting_gate")) != "awaiting_gate") continue;
     auto g = view.find("gate");
     if (g == view.end() || !g->is_object()) continue;
     auto open = g->find("open");

@@ -12,10 +12,10 @@ namespace flowgate::gate {
 using nlohmann::json;
 
 json GateFigures::to_json() const {
-  json j = {{"workflow", workflow}, {"gate", gate},       {"rounds", rounds},
-            {"decided", decided},   {"go", go},           {"kill", kill},
-            {"hold", hold},         {"recycle", recycle}, {"recalled", recalled},
-            {"open", open}};
+  json j = {{"workflow", workflow},   {"gate", gate},       {"rounds", rounds},
+            {"decided", decided},     {"go", go},           {"kill", kill},
+            {"hold", hold},           {"recycle", recycle}, {"recalled", recalled},
+            {"cancelled", cancelled}, {"open", open}};
   j["pass_rate"] = pass_rate ? json(std::round(*pass_rate * 10000.0) / 10000.0) : json(nullptr);
   j["median_time_to_decision"] =
       median_decision_ms ? json(format_duration_ms(*median_decision_ms)) : json(nullptr);
@@ -65,13 +65,15 @@ std::vector<GateFigures> gate_report(std::span<const EventRecord> events) {
       ++t.figures.rounds;
       ++t.figures.open;
       opened[key] = e.at_ms;
-    } else if (e.type == kDecided || e.type == kRecalled) {
+    } else if (e.type == kDecided || e.type == kRecalled || e.type == kCancelled) {
       Tally& t = tally(e, gate);
       auto o = opened.find(key);
       if (o == opened.end()) continue;  // its opening is outside the events given
       --t.figures.open;
       if (e.type == kRecalled) {
         ++t.figures.recalled;
+      } else if (e.type == kCancelled) {
+        ++t.figures.cancelled;
       } else {
         ++t.figures.decided;
         std::string d = e.body.value("decision", std::string());

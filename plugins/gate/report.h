@@ -26,11 +26,12 @@ struct GateFigures {
   std::int64_t hold = 0;
   std::int64_t recycle = 0;
   std::int64_t recalled = 0;
-  std::int64_t open = 0;                           // neither decided nor recalled yet
-  std::optional<double> pass_rate;                 // go / decided; none before any decision
+  std::int64_t cancelled = 0;       // the instance was cancelled while the round was open
+  std::int64_t open = 0;            // neither decided nor recalled yet
+  std::optional<double> pass_rate;  // go / decided; none before any decision
   std::optional<std::int64_t> median_decision_ms;  // opening → decision, over decided rounds
 
-  // {workflow, gate, rounds, decided, go, kill, hold, recycle, recalled, open, pass_rate
+  // {workflow, gate, rounds, decided, go, kill, hold, recycle, recalled, cancelled, open, pass_rate
   //  (0..1, 4 decimals, or null), median_time_to_decision ("2d3h", or null),
   //  median_time_to_decision_ms}
   nlohmann::json to_json() const;

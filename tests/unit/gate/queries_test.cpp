@@ -122,6 +122,7 @@ TEST_CASE("the report counts rounds and outcomes, the pass rate and the median t
   CHECK(f.go == 2);
   CHECK(f.hold == 1);
   CHECK(f.recalled == 1);
+  CHECK(f.cancelled == 0);
   CHECK(f.open == 1);
   REQUIRE(f.pass_rate);
   CHECK(*f.pass_rate == Approx(2.0 / 3.0));

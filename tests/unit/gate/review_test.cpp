@@ -453,3 +453,31 @@ TEST_CASE("a recycle honours its exit's guard: a false guard refuses the closing
   REQUIRE(j.vote(pat, refusal("hold", "shrink the scope first")));  // hold ties recycle and wins
   CHECK(j.state().extra["gate"]["open"]["round"] == 2);
 }
+
+TEST_CASE("cancelling an instance mid-round ends the round; votes are then refused",
+          "[gate][review]") {
+  Journey j = submitted();
+  REQUIRE(j.vote(sam, passing_go()));
+  auto suspend = j.run([] {
+    Command c;
+    c.kind = CommandKind::kSuspend;
+    c.actor = sam;
+    return c;
+  }());
+  REQUIRE_FALSE(suspend);
+  CHECK(suspend.error().code == ErrorCode::kLifecycle);
+  Command cancel;
+  cancel.kind = CommandKind::kCancel;
+  cancel.reason = "customer went away";
+  cancel.actor = sam;
+  auto cancelled = j.run(cancel);
+  REQUIRE(cancelled);
+  CHECK(types_of(*cancelled) == std::vector<std::string>{"cancelled", "gate.cancelled"});
+  CHECK(j.state().lifecycle == Lifecycle::kCancelled);
+  CHECK(j.state().extra["gate"]["open"].is_null());
+  CHECK(j.state().extra["gate"]["closed"][0]["decision"] == "cancelled");
+  auto vote = j.vote(pat, passing_go());
+  REQUIRE_FALSE(vote);
+  CHECK(slug_of(vote.error()) == "no_open_round");
+  check_replay(j);
+}
