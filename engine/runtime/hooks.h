@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "definition/graph.h"
 #include "definition/value.h"
 #include "definition/workflow.h"
 #include "runtime/command.h"
@@ -101,6 +102,10 @@ class InstanceHooks {
   virtual void describe(const Workflow&, const InstanceState&, nlohmann::json& view) const {
     (void)view;
   }
+
+  // Adds this plugin's lines to a diagram of `wf` (clocks on states, reviewers on gated
+  // transitions). Not part of decide: it may be called without any instance.
+  virtual void annotate_graph(const Workflow&, GraphAnnotations& notes) const { (void)notes; }
 };
 
 // The plugins an engine runs with, in registration order.

@@ -170,18 +170,20 @@ int run_graph(const std::string& file, std::string format, const std::string& ou
   if (format.empty()) format = format_from_extension(out_path);
   if (format.empty()) format = "dot";
 
+  GraphAnnotations notes;
+  for (const auto& hooks : cli_hooks()->all()) hooks->annotate_graph(*loaded.workflow, notes);
   std::string text;
   if (format == "mermaid") {
-    text = to_mermaid(*loaded.workflow);
+    text = to_mermaid(*loaded.workflow, notes);
   } else if (format == "svg") {
-    auto svg = render_svg(to_dot(*loaded.workflow));
+    auto svg = render_svg(to_dot(*loaded.workflow, notes));
     if (!svg) {
       std::cerr << "flowgate: " << svg.error().to_string() << "\n";
       return kExitRefused;
     }
     text = std::move(*svg);
   } else {
-    text = to_dot(*loaded.workflow);
+    text = to_dot(*loaded.workflow, notes);
   }
 
   if (out_path.empty() || out_path == "-") {
