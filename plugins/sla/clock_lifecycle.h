@@ -1,6 +1,7 @@
 // The fixed lifecycle of one SLA/OLA clock cycle, independent of what a process file says:
-//   pending → running ⇄ paused → completed | cancelled, and a reset from any started status
-// closes the cycle and returns to pending, from which the next cycle starts. Breach is not a status
+//   pending → running ⇄ paused → completed | cancelled; a closed clock starts again (its next
+// cycle) from completed or cancelled, and a reset closes an open cycle back to pending, from
+// which the next cycle starts. Breach is not a status
 // but a flag on the clock: a breached clock keeps running until it is stopped. Implemented once
 // with Boost.MSM (clock_lifecycle_msm.cpp, compiled as C++17); this header keeps MPL out of the
 // rest of the plugin. Thread-safety: pure functions.

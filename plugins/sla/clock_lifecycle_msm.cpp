@@ -50,6 +50,8 @@ struct ClockDef : msm::front::state_machine_def<ClockDef> {
       Row<Restoring, Restore<ClockStatus::kCompleted>, Completed>,
       Row<Restoring, Restore<ClockStatus::kCancelled>, Cancelled>,
       Row<Pending,   Start,  Running>,
+      Row<Completed, Start,  Running>,
+      Row<Cancelled, Start,  Running>,
       Row<Running,   Pause,  Paused>,
       Row<Paused,    Resume, Running>,
       Row<Running,   Stop,   Completed>,
@@ -57,9 +59,7 @@ struct ClockDef : msm::front::state_machine_def<ClockDef> {
       Row<Running,   Cancel, Cancelled>,
       Row<Paused,    Cancel, Cancelled>,
       Row<Running,   Reset,  Pending>,
-      Row<Paused,    Reset,  Pending>,
-      Row<Completed, Reset,  Pending>,
-      Row<Cancelled, Reset,  Pending>
+      Row<Paused,    Reset,  Pending>
   > {};
   // clang-format on
 

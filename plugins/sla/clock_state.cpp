@@ -167,7 +167,7 @@ Result<void> apply_clock_event(json& extra, const Event& e, std::int64_t at_ms) 
 
   const std::string& type = e.type;
   if (type == event::kStartDeferred || type == event::kStartDropped) {
-    if (s.status != ClockStatus::kPending) return bad("the clock is not pending");
+    if (is_open(s.status)) return bad("the clock is running");
     if (type == event::kStartDeferred) {
       auto at = instant_of("requested_at");
       if (!at || !*at) return bad("`requested_at` missing");
@@ -233,9 +233,8 @@ Result<void> apply_clock_event(json& extra, const Event& e, std::int64_t at_ms) 
     ClockEvent ce = type == event::kCompleted   ? ClockEvent::kStop
                     : type == event::kCancelled ? ClockEvent::kCancel
                                                 : ClockEvent::kReset;
-    bool was_open = is_open(s.status);
     if (auto ok = step(ce); !ok) return ok;
-    if (was_open) {
+    {
       auto elapsed = int_of("business_elapsed_ms");
       auto paused = int_of("paused_ms");
       auto paused_business = int_of("paused_business_ms");
@@ -249,7 +248,6 @@ Result<void> apply_clock_event(json& extra, const Event& e, std::int64_t at_ms) 
       s.breached = b.value("breached", s.breached);
       s.met = type == event::kCompleted && b.value("met", false);
     }
-    if (type == event::kReset) s.requested_at.reset();
   } else if (type == event::kActionFailed) {
     // Recorded for the audit; the clock does not change.
   } else {

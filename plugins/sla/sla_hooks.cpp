@@ -1,10 +1,10 @@
 // How a step moves the clocks. For each clock, in file order:
-//   pending            start fires (and neither stop nor cancel) → started (or deferred while its
-//                      target is unknown; a deferred start begins once it is known, at the time it
-//                      was asked for)
-//   running / paused   cancel → cancelled; else reset → reset, then a new cycle starts; else stop
-//                      → completed (met or breached); else pause (running) / resume (paused)
-//   completed / cancelled: reset → reset, then a new cycle starts
+//   not running (pending, completed, cancelled): start fires (and neither stop nor cancel) → a
+//                      new cycle starts (or is deferred while its target is unknown; a deferred
+//                      start begins once it is known, at the time it was asked for)
+//   running / paused   cancel → cancelled; else reset → the cycle closes and the next starts at
+//                      once; else stop → completed (met or breached), and when start fires too the
+//                      next cycle starts at once; else pause (running) / resume (paused)
 // then a by-field or deadline target is re-read when the data changed, warnings and the breach
 // already due are recorded (with their actions), and a clock still open when the instance ends
 // (terminal state or cancelled) is cancelled. Actions that fire transitions may move the instance
@@ -68,6 +68,14 @@ Facts facts_of(std::span<const Event> events, const std::vector<Value>& before_d
       f.ended = "instance_completed";
     } else if (e.type == events::kCancelled) {
       f.ended = "instance_cancelled";
+    } else if (auto dot = e.type.find('.'); dot != std::string::npos && !is_sla_event(e)) {
+      // Another plugin's event: by its type, and by "<type>:<id>" when its body names its subject
+      // under the plugin's name (a gate event's "gate").
+      f.fired.insert(e.type);
+      auto subject = b.find(e.type.substr(0, dot));
+      if (subject != b.end() && subject->is_string()) {
+        f.fired.insert(e.type + ":" + subject->get<std::string>());
+      }
     }
   }
   if (before_data.size() != field_count) f.fresh = true;
@@ -218,9 +226,12 @@ Result<void> start_cycle(Step& step, const ClockDef& def, const ClockState& st,
   const std::int64_t now = step.now();
   std::int64_t start = asked_at;
   bool retroactive = asked_at < now;
+  // The field moves a start back when it names a moment after the previous cycle's start (always
+  // for the first cycle): a new meeting moves the next call-back clock, while a reopened issue
+  // does not go back to when it was first reported.
   if (def.retroactive_field) {
     const Value& v = step.state().data[*def.retroactive_field];
-    if (!v.is_null() && v.as_int() < start) {
+    if (!v.is_null() && v.as_int() < start && (st.cycle == 0 || v.as_int() > st.started_at)) {
       start = v.as_int();
       retroactive = true;
     }
@@ -371,85 +382,70 @@ Result<void> process_clock(Step& step, const ClockDef& def, const Facts& f) {
   const bool cancel = fires(def.cancel, f, now);
   const bool reset = !def.reset.empty() && fires(def.reset, f, now);
 
-  auto restart = [&]() -> Result<void> {
+  if (!is_open(st.status)) {
+    if (st.requested_at && (stop || cancel || !f.ended.empty())) {
+      json b = base_body(def, st.cycle);
+      b["requested_at"] = time_json(st.requested_at);
+      b["reason"] = f.ended.empty() ? (stop ? "stop" : "cancel") : f.ended;
+      return step.emit(event::kStartDropped, std::move(b));
+    }
+    if (st.requested_at) {
+      // Asked for earlier: it starts, at the time it was asked for, once its target is known.
+      if (auto ok = start_cycle(step, def, st, *st.requested_at); !ok) return ok;
+    } else if (start && !stop && !cancel && f.ended.empty()) {
+      if (auto ok = start_cycle(step, def, st, now); !ok) return ok;
+    } else {
+      return {};
+    }
+    // A clock started by this step may be paused by it too.
+    if (!def.pause.empty() && fires(def.pause, f, now)) {
+      auto started = step.clock(def.id);
+      if (!started) return fail(started.error());
+      if (started->status == ClockStatus::kRunning) {
+        json b = base_body(def, started->cycle);
+        b["business_elapsed_ms"] = started->elapsed_at(*def.calendar, now);
+        b["time_left_ms"] = started->target_ms - started->elapsed_at(*def.calendar, now);
+        if (auto ok = step.emit(event::kPaused, std::move(b)); !ok) return ok;
+      }
+    }
+  } else if (cancel) {
+    json b = closing_body(def, st, now);
+    b["reason"] = "condition";
+    b["breached"] = st.breached;
+    return step.emit(event::kCancelled, std::move(b));
+  } else if (reset) {
     json b = closing_body(def, st, now);
     b["breached"] = st.breached;
     if (auto ok = step.emit(event::kReset, std::move(b)); !ok) return ok;
     auto pending = step.clock(def.id);
     if (!pending) return fail(pending.error());
-    return start_cycle(step, def, *pending, now);
-  };
-
-  switch (st.status) {
-    case ClockStatus::kPending:
-      if (st.requested_at && (stop || cancel || !f.ended.empty())) {
-        json b = base_body(def, st.cycle);
-        b["requested_at"] = time_json(st.requested_at);
-        b["reason"] = f.ended.empty() ? (stop ? "stop" : "cancel") : f.ended;
-        if (auto ok = step.emit(event::kStartDropped, std::move(b)); !ok) return ok;
-        return {};
-      }
-      if (st.requested_at) {
-        // Asked for earlier: it starts, at the time it was asked for, once its target is known.
-        if (auto ok = start_cycle(step, def, st, *st.requested_at); !ok) return ok;
-      } else if (start && !stop && !cancel && f.ended.empty()) {
-        if (auto ok = start_cycle(step, def, st, now); !ok) return ok;
-      } else {
-        return {};
-      }
-      // A clock started by this step may be paused by it too.
-      if (!def.pause.empty() && fires(def.pause, f, now)) {
-        auto started = step.clock(def.id);
-        if (!started) return fail(started.error());
-        if (started->status == ClockStatus::kRunning) {
-          json b = base_body(def, started->cycle);
-          b["business_elapsed_ms"] = started->elapsed_at(*def.calendar, now);
-          if (auto ok = step.emit(event::kPaused, std::move(b)); !ok) return ok;
-        }
-      }
-      break;
-    case ClockStatus::kRunning:
-    case ClockStatus::kPaused:
-      if (cancel) {
-        json b = closing_body(def, st, now);
-        b["reason"] = "condition";
-        b["breached"] = st.breached;
-        return step.emit(event::kCancelled, std::move(b));
-      }
-      if (reset) {
-        if (auto ok = restart(); !ok) return ok;
-        break;
-      }
-      if (stop) {
-        json b = closing_body(def, st, now);
-        bool breached = st.breached || b["business_elapsed_ms"].get<std::int64_t>() >= st.target_ms;
-        b["breached"] = breached;
-        b["met"] = !breached;
-        b["time_left_ms"] = st.target_ms - b["business_elapsed_ms"].get<std::int64_t>();
-        b["planned_breach_at"] = time_json(st.planned_breach_at);
-        return step.emit(event::kCompleted, std::move(b));
-      }
-      if (st.status == ClockStatus::kRunning && !def.pause.empty() && fires(def.pause, f, now)) {
-        json b = base_body(def, st.cycle);
-        b["business_elapsed_ms"] = st.elapsed_at(*def.calendar, now);
-        b["time_left_ms"] = st.target_ms - st.elapsed_at(*def.calendar, now);
-        if (auto ok = step.emit(event::kPaused, std::move(b)); !ok) return ok;
-      } else if (st.status == ClockStatus::kPaused && !def.resume.empty() &&
-                 fires(def.resume, f, now)) {
-        json b = base_body(def, st.cycle);
-        b["paused_ms"] = now - st.paused_at.value_or(now);
-        b["paused_business_ms"] = def.calendar->between(st.paused_at.value_or(now), now);
-        b["planned_breach_at"] = time_json(
-            def.calendar->add(now, std::max<std::int64_t>(0, st.target_ms - st.business_ms)));
-        if (auto ok = step.emit(event::kResumed, std::move(b)); !ok) return ok;
-      }
-      break;
-    case ClockStatus::kCompleted:
-    case ClockStatus::kCancelled:
-      if (reset && f.ended.empty()) {
-        if (auto ok = restart(); !ok) return ok;
-      }
-      break;
+    if (auto ok = start_cycle(step, def, *pending, now); !ok) return ok;
+  } else if (stop) {
+    json b = closing_body(def, st, now);
+    bool breached = st.breached || b["business_elapsed_ms"].get<std::int64_t>() >= st.target_ms;
+    b["breached"] = breached;
+    b["met"] = !breached;
+    b["time_left_ms"] = st.target_ms - b["business_elapsed_ms"].get<std::int64_t>();
+    b["planned_breach_at"] = time_json(st.planned_breach_at);
+    if (auto ok = step.emit(event::kCompleted, std::move(b)); !ok) return ok;
+    // A step that ends one cycle and begins another (a gate's hold: decided, then reopened).
+    if (!start || !f.ended.empty()) return {};
+    auto closed = step.clock(def.id);
+    if (!closed) return fail(closed.error());
+    if (auto ok = start_cycle(step, def, *closed, now); !ok) return ok;
+  } else if (st.status == ClockStatus::kRunning && !def.pause.empty() && fires(def.pause, f, now)) {
+    json b = base_body(def, st.cycle);
+    b["business_elapsed_ms"] = st.elapsed_at(*def.calendar, now);
+    b["time_left_ms"] = st.target_ms - st.elapsed_at(*def.calendar, now);
+    if (auto ok = step.emit(event::kPaused, std::move(b)); !ok) return ok;
+  } else if (st.status == ClockStatus::kPaused && !def.resume.empty() &&
+             fires(def.resume, f, now)) {
+    json b = base_body(def, st.cycle);
+    b["paused_ms"] = now - st.paused_at.value_or(now);
+    b["paused_business_ms"] = def.calendar->between(st.paused_at.value_or(now), now);
+    b["planned_breach_at"] =
+        time_json(def.calendar->add(now, std::max<std::int64_t>(0, st.target_ms - st.business_ms)));
+    if (auto ok = step.emit(event::kResumed, std::move(b)); !ok) return ok;
   }
 
   auto now_state = step.clock(def.id);

@@ -452,7 +452,7 @@ class Reader {
       return c;
     }
     const std::string cowner = fmt::format("'{}' of {}", key, owner);
-    loader::check_keys(cx_, *ct, {"enter", "leave", "event", "when"}, cowner);
+    loader::check_keys(cx_, *ct, {"enter", "leave", "event", "events", "when"}, cowner);
     for (std::string_view which : {"enter", "leave"}) {
       const toml::node* n = ct->get(which);
       if (n == nullptr) continue;
@@ -469,15 +469,27 @@ class Reader {
         out.push_back(state);
       }
     }
-    if (const toml::node* n = ct->get("event")) {
+    if (ct->contains("event") && ct->contains("events")) {
+      cx_.error(core_rule::kKeyUnknown, cx_.at(*ct->get("events")),
+                fmt::format("{} has both 'event' and 'events'", cowner),
+                "they are the same key: list every event under one of them");
+    } else if (const toml::node* n = ct->get("event") ? ct->get("event") : ct->get("events")) {
+      const std::string key = ct->contains("event") ? "event" : "events";
       const auto names = event_names(wf_);
-      for (auto& [event, item] : one_or_many(cx_, *n, "event", cowner, "event")) {
-        if (!std::binary_search(names.begin(), names.end(), event)) {
-          std::string hint = cx_.did_you_mean(event, names);
-          cx_.error(rule::kEventUnknown, cx_.at(*item),
-                    fmt::format("{} names event '{}', which no transition fires", cowner, event),
-                    std::move(hint));
-          continue;
+      for (auto& [event, item] : one_or_many(cx_, *n, key, cowner, "event")) {
+        if (auto problem = plugin_event_problem(event); !problem.empty()) {
+          if (problem != "workflow") {
+            cx_.error(rule::kEventUnknown, cx_.at(*item),
+                      fmt::format("{} names event '{}': {}", cowner, event, problem));
+            continue;
+          }
+          if (!std::binary_search(names.begin(), names.end(), event)) {
+            std::string hint = cx_.did_you_mean(event, names);
+            cx_.error(rule::kEventUnknown, cx_.at(*item),
+                      fmt::format("{} names event '{}', which no transition fires", cowner, event),
+                      std::move(hint));
+            continue;
+          }
         }
         c.events.push_back(event);
       }
@@ -496,6 +508,30 @@ class Reader {
                 "give at least one of enter, leave, event or when");
     }
     return c;
+  }
+
+  // "" for a well-formed event of another plugin ("gate.submitted" or "gate.submitted:<gate>"),
+  // "workflow" for a name without a plugin prefix (a transition event), otherwise the problem.
+  std::string plugin_event_problem(const std::string& name) const {
+    auto dot = name.find('.');
+    if (dot == std::string::npos) return "workflow";
+    std::string plugin = name.substr(0, dot);
+    auto colon = name.find(':', dot);
+    std::string type = name.substr(dot + 1, colon == std::string::npos ? colon : colon - dot - 1);
+    if (!loader::is_valid_id(plugin, loader::IdKind::kName) ||
+        !loader::is_valid_id(type, loader::IdKind::kName)) {
+      return "a plugin event is written \"<plugin>.<event>\" or \"<plugin>.<event>:<id>\"";
+    }
+    if (plugin == "sla") return "the clocks' own events cannot start or stop clocks";
+    if (colon == std::string::npos) return "";
+    std::string id = name.substr(colon + 1);
+    if (id.empty()) return "the id after ':' is empty";
+    // A gate named by a gate event must be declared.
+    if (plugin == "gate") {
+      const toml::table* gates = root_["gates"].as_table();
+      if (gates && !gates->contains(id)) return fmt::format("the file declares no gate '{}'", id);
+    }
+    return "";
   }
 
   // The index of the datetime field named by `node`, after reporting problems.

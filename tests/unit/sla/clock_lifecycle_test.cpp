@@ -15,8 +15,8 @@ TEST_CASE("the clock lifecycle allows exactly its table", "[sla][lifecycle]") {
       {{S::kPaused, E::kResume}, S::kRunning},   {{S::kRunning, E::kStop}, S::kCompleted},
       {{S::kPaused, E::kStop}, S::kCompleted},   {{S::kRunning, E::kCancel}, S::kCancelled},
       {{S::kPaused, E::kCancel}, S::kCancelled}, {{S::kRunning, E::kReset}, S::kPending},
-      {{S::kPaused, E::kReset}, S::kPending},    {{S::kCompleted, E::kReset}, S::kPending},
-      {{S::kCancelled, E::kReset}, S::kPending},
+      {{S::kPaused, E::kReset}, S::kPending},    {{S::kCompleted, E::kStart}, S::kRunning},
+      {{S::kCancelled, E::kStart}, S::kRunning},
   };
   for (S from : {S::kPending, S::kRunning, S::kPaused, S::kCompleted, S::kCancelled}) {
     for (E e : {E::kStart, E::kPause, E::kResume, E::kStop, E::kCancel, E::kReset}) {

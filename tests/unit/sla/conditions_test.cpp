@@ -182,19 +182,21 @@ TEST_CASE("cancelling the instance cancels its clocks", "[sla][conditions]") {
   CHECK(cancelled[0].body["reason"] == "instance_cancelled");
 }
 
-TEST_CASE("a reset closes the cycle and starts the next one", "[sla][conditions][reset]") {
+TEST_CASE("a completed clock starts its next cycle when its start condition fires again",
+          "[sla][conditions][cycles]") {
   Driver d(clock_with("start = { enter = \"l1\" }\nstop = { enter = \"resolved\" }\n"
-                      "reset = { event = \"reopen\" }\ntarget = \"4h\""),
+                      "retroactive_start = \"reported_at\"\ntarget = \"4h\""),
            at(kMonday9));
-  d.start();
+  d.start({{"reported_at", "2026-03-09T08:00:00Z"}});
   d.fire("triage");
+  CHECK(d.clock("c").started_at == at("2026-03-09T08:00:00Z"));  // retroactive: first cycle
   d.advance(hours(1));
   d.fire("resolve");
   d.advance(hours(1));
   d.fire("reopen");
   CHECK(d.clock("c").status == ClockStatus::kRunning);
   CHECK(d.clock("c").cycle == 2);
-  CHECK(d.clock("c").started_at == at("2026-03-09T11:00:00Z"));
+  CHECK(d.clock("c").started_at == at("2026-03-09T11:00:00Z"));  // not moved back again
   d.advance(hours(5));
   d.fire("resolve");
   auto done = d.events(sla::event::kCompleted, "c");
@@ -204,7 +206,18 @@ TEST_CASE("a reset closes the cycle and starts the next one", "[sla][conditions]
   CHECK(done[1].body["cycle"] == 2);
   CHECK(done[1].body["met"] == false);
   CHECK(d.events(sla::event::kBreached).size() == 1);
-  CHECK(types_of(d.events(sla::event::kReset)).size() == 1);
+  CHECK(d.events(sla::event::kReset).empty());
+}
+
+TEST_CASE("a reset of a closed clock does nothing", "[sla][conditions][reset]") {
+  Driver d(clock_with("start = { enter = \"new\" }\nstop = { enter = \"l1\" }\n"
+                      "reset = { event = \"wait\" }\ntarget = \"4h\""),
+           at(kMonday9));
+  d.start();
+  d.fire("triage");
+  d.fire("wait");
+  CHECK(d.clock("c").status == ClockStatus::kCompleted);
+  CHECK(d.events(sla::event::kReset).empty());
 }
 
 TEST_CASE("a reset of a running clock restarts it with a fresh target",
@@ -444,4 +457,72 @@ TEST_CASE("malformed SLA events are refused by apply", "[sla][apply]") {
   CHECK_FALSE(hooks->apply(s, Event{"sla.bogus", {{"clock", "x"}}}, *wf, 0));
   s.extra["sla"]["x"] = {{"status", "flying"}};
   CHECK_FALSE(hooks->apply(s, Event{"sla.warning", {{"clock", "x"}, {"percent", 50}}}, *wf, 0));
+}
+
+namespace {
+
+std::shared_ptr<const Workflow> deal_with(const std::string& sections) {
+  std::ifstream in(std::string(FLOWGATE_SOURCE_DIR) + "/tests/fixtures/gate/deal.toml");
+  REQUIRE(in);
+  std::stringstream text;
+  text << in.rdbuf() << "\n" << sections;
+  auto r = load_text(text.str());
+  INFO(listing(r));
+  REQUIRE(r.ok());
+  return r.workflow;
+}
+
+}  // namespace
+
+TEST_CASE("a review clock runs from a gate submission to its recall (another plugin's events)",
+          "[sla][conditions][gate]") {
+  Driver d(deal_with(R"(
+[ola.bid_review]
+start = { events = ["gate.submitted:bid", "gate.reopened:bid"] }
+stop = { events = ["gate.decided:bid", "gate.recalled:bid"] }
+target = "2d"
+)"),
+           at(kMonday9));
+  d.start();
+  d.fire("submit", {{"amount", "1000.00"}});
+  d.fire("authorise", {{"days", 5}});
+  CHECK(d.state().lifecycle == Lifecycle::kAwaitingGate);
+  CHECK(d.clock("bid_review").status == ClockStatus::kRunning);
+  d.advance(hours(3));
+  Command recall;
+  recall.kind = CommandKind::kPlugin;
+  recall.plugin = "gate";
+  recall.action = "recall";
+  recall.payload = {{"reason", "numbers changed"}};
+  REQUIRE(d.run(recall));
+  auto done = d.events(sla::event::kCompleted, "bid_review");
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].body["business_elapsed_ms"] == hours(3));
+  CHECK(done[0].body["met"] == true);
+}
+
+TEST_CASE("plugin events in conditions are checked: form, own events, declared gates",
+          "[sla][section][gate]") {
+  std::ifstream in(std::string(FLOWGATE_SOURCE_DIR) + "/tests/fixtures/gate/deal.toml");
+  std::stringstream text;
+  text << in.rdbuf() << R"(
+[ola.a]
+start = { events = ["gate.submitted:nope"] }
+stop = { event = "sla.breached" }
+target = "1h"
+
+[ola.b]
+start = { event = "gate..x" }
+stop = { event = "finish", events = ["finish"] }
+target = "1h"
+)";
+  auto r = load_text(text.str());
+  INFO(listing(r));
+  CHECK_FALSE(r.ok());
+  int unknown = 0;
+  for (const auto& d : r.diagnostics.items()) unknown += d.rule == "SLA-EVENT-UNKNOWN";
+  CHECK(unknown == 3);
+  const Diagnostic* both = find_rule(r, "KEY-UNKNOWN");
+  REQUIRE(both);
+  CHECK(both->message.find("both 'event' and 'events'") != std::string::npos);
 }

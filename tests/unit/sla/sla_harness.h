@@ -1,7 +1,7 @@
 // Test harness for the SLA plugin at the decide/apply level: loads tests/fixtures/sla/tickets.toml
-// with extra sections, and drives one instance through decide() and apply() with the SLA hooks, a
-// simulated time, and the timers the hooks ask for (fired in due order, each at its due time, as
-// Engine::advance_clock does).
+// with extra sections (or a shipped workflow), and drives one instance through decide() and apply()
+// with the SLA hooks, a simulated time, and the timers the hooks ask for (fired in due order, each
+// at its due time, as Engine::advance_clock does).
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -13,6 +13,8 @@
 
 #include "definition/loader.h"
 #include "definition/value.h"
+#include "plugins/gate/gate_config.h"
+#include "plugins/gate/gate_hooks.h"
 #include "plugins/sla/clock_state.h"
 #include "plugins/sla/sla_hooks.h"
 #include "plugins/sla/sla_section.h"
@@ -43,8 +45,10 @@ inline std::string read_fixture(const std::string& name) {
 
 inline const SectionRegistry& sla_registry() {
   static const SectionRegistry registry = [] {
+    // The shipped workflows hold stage gates too: the gate plugin runs beside the SLA plugin.
     SectionRegistry r;
     r.add(std::make_shared<sla::SlaSectionHandler>());
+    r.add(std::make_shared<gate::GateSections>());
     return r;
   }();
   return registry;
@@ -68,6 +72,16 @@ inline std::shared_ptr<const Workflow> tickets(const std::string& sections) {
   return r.workflow;
 }
 
+// A shipped workflow (workflows/<id>.toml); must load without any diagnostic.
+inline std::shared_ptr<const Workflow> shipped(const std::string& id) {
+  auto r = load_workflow_file(std::string(FLOWGATE_SOURCE_DIR) + "/workflows/" + id + ".toml",
+                              sla_registry());
+  INFO(listing(r));
+  REQUIRE(r.ok());
+  CHECK(r.diagnostics.empty());
+  return r.workflow;
+}
+
 // The first diagnostic with `rule`, or null.
 inline const Diagnostic* find_rule(const LoadResult& r, std::string_view rule) {
   for (const auto& d : r.diagnostics.items()) {
@@ -81,16 +95,21 @@ class Driver {
   explicit Driver(std::shared_ptr<const Workflow> wf, std::int64_t now)
       : wf_(std::move(wf)), now_(now) {
     hooks_.add(sla::make_sla_hooks());
+    hooks_.add(std::make_shared<gate::GateHooks>());
   }
 
   // Decides and applies a command at the current time; returns the events (or the error).
   Result<std::vector<Event>> run(Command c) {
-    c.instance_id = "tickets-1";
-    if (c.actor.principal.empty()) c.actor = Actor{"ana", {"agent", "expert", "manager"}, ""};
+    c.instance_id = wf_->id + "-1";
+    if (c.actor.principal.empty()) {
+      // Someone who holds every role of the workflow: these tests are about clocks, not roles.
+      c.actor.principal = "ana";
+      for (const RoleDef& r : wf_->roles) c.actor.roles.push_back(r.id);
+    }
     auto events =
         decide(DecideInput{*wf_, started_ ? &state_ : nullptr, c, now_, nullptr, &hooks_});
     if (!events) return events;
-    if (!started_) state_.id = "tickets-1";
+    if (!started_) state_.id = wf_->id + "-1";
     for (const Event& e : *events) {
       auto ok = apply(state_, e, *wf_, now_, &hooks_);
       INFO(e.type << " " << e.body.dump());
@@ -104,7 +123,7 @@ class Driver {
   std::vector<Event> start(json data = json::object()) {
     Command c;
     c.kind = CommandKind::kStart;
-    c.workflow_id = "tickets";
+    c.workflow_id = wf_->id;
     c.data = std::move(data);
     return must(run(std::move(c)));
   }
@@ -184,6 +203,11 @@ class Driver {
   const std::vector<std::pair<Event, std::int64_t>>& log() const { return log_; }
 
   const InstanceState& state() const { return state_; }
+  const Value& data(const std::string& field) const {
+    auto idx = wf_->field_index(field);
+    REQUIRE(idx);
+    return state_.data[*idx];
+  }
   std::int64_t now() const { return now_; }
   void set_now(std::int64_t t) { now_ = t; }
   const Workflow& workflow() const { return *wf_; }
@@ -202,6 +226,22 @@ class Driver {
   std::int64_t now_;
   std::vector<std::pair<Event, std::int64_t>> log_;
 };
+
+// The driver's log as stored records of instance `instance_id`.
+inline std::vector<EventRecord> records(const Driver& d, const std::string& instance_id) {
+  std::vector<EventRecord> out;
+  std::int64_t seq = 0;
+  for (const auto& [e, when] : d.log()) {
+    EventRecord r;
+    r.instance_id = instance_id;
+    r.seq = ++seq;
+    r.at_ms = when;
+    r.type = e.type;
+    r.body = e.body;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
 
 inline std::vector<std::string> types_of(const std::vector<Event>& events) {
   std::vector<std::string> out;
