@@ -271,4 +271,19 @@ std::string format_time_range(const TimeRange& r) {
                      r.end_min % 60);
 }
 
+std::string format_business_duration(std::int64_t ms) {
+  if (ms == 0) return "0s";
+  std::string out = ms < 0 ? "-" : "";
+  std::uint64_t left = ms < 0 ? 0 - static_cast<std::uint64_t>(ms) : static_cast<std::uint64_t>(ms);
+  constexpr std::pair<std::uint64_t, const char*> kUnits[] = {
+      {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}, {1, "ms"}};
+  for (const auto& [size, unit] : kUnits) {
+    if (left >= size) {
+      out += fmt::format("{}{}", left / size, unit);
+      left %= size;
+    }
+  }
+  return out;
+}
+
 }  // namespace flowgate::sla

@@ -103,5 +103,8 @@ std::optional<TimeRange> parse_time_range(std::string_view text);
 // "12-25" → {12, 25}; nullopt when malformed or not a day of any year.
 std::optional<MonthDay> parse_month_day(std::string_view text);
 std::string format_time_range(const TimeRange& r);
+// A business duration in hours and smaller units, never days (a business day depends on the
+// calendar): 50h → "50h", 90 min → "1h30m", 0 → "0s".
+std::string format_business_duration(std::int64_t ms);
 
 }  // namespace flowgate::sla

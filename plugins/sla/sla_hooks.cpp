@@ -12,10 +12,13 @@
 #include "plugins/sla/sla_hooks.h"
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "definition/graph.h"
 #include "plugins/sla/clock_state.h"
 #include "plugins/sla/sla_section.h"
 #include "runtime/data_rules.h"
@@ -161,7 +164,7 @@ std::optional<ResolvedTarget> resolve_target(const ClockDef& def, const std::vec
   const Target& t = def.target;
   switch (t.kind) {
     case Target::Kind::kFixed:
-      return ResolvedTarget{t.fixed_ms, format_duration_ms(t.fixed_ms)};
+      return ResolvedTarget{t.fixed_ms, format_business_duration(t.fixed_ms)};
     case Target::Kind::kByField: {
       const Value& v = t.field_index < data.size() ? data[t.field_index] : Value();
       if (!v.is_null()) {
@@ -248,7 +251,7 @@ Result<void> start_cycle(Step& step, const ClockDef& def, const ClockState& st,
   b["started_at"] = format_datetime_ms(start);
   b["retroactive"] = retroactive;
   b["target_ms"] = target->ms;
-  b["target"] = format_duration_ms(target->ms);
+  b["target"] = format_business_duration(target->ms);
   b["target_source"] = target->source;
   b["calendar"] = def.calendar_id.empty() ? "24x7" : def.calendar_id;
   b["planned_breach_at"] = time_json(def.calendar->add(start, target->ms));
@@ -362,7 +365,7 @@ Result<void> retarget(Step& step, const ClockDef& def, const ClockState& st) {
   json b = base_body(def, st.cycle);
   b["from_target_ms"] = st.target_ms;
   b["target_ms"] = target->ms;
-  b["target"] = format_duration_ms(target->ms);
+  b["target"] = format_business_duration(target->ms);
   b["target_source"] = target->source;
   b["planned_breach_at"] =
       st.running_since
@@ -605,7 +608,7 @@ void SlaHooks::describe(const Workflow& wf, const InstanceState& s, json& view) 
     if (st->requested_at) c["start_requested_at"] = time_json(st->requested_at);
     if (st->cycle > 0) {
       c["started_at"] = format_datetime_ms(st->started_at);
-      c["target"] = format_duration_ms(st->target_ms);
+      c["target"] = format_business_duration(st->target_ms);
       c["target_source"] = st->target_source;
       // Counted up to the last change; while running add the business time since running_since.
       c["business_elapsed_s"] = st->business_ms / 1000;
@@ -624,6 +627,46 @@ void SlaHooks::describe(const Workflow& wf, const InstanceState& s, json& view) 
     clocks.push_back(std::move(c));
   }
   view["clocks"] = std::move(clocks);
+}
+
+void SlaHooks::annotate_graph(const Workflow& wf, GraphAnnotations& notes) const {
+  const SlaConfig* config = sla_config(wf);
+  if (config == nullptr) return;
+  // state → verb → clocks, in a fixed verb order so diagrams are stable.
+  static constexpr std::array<const char*, 5> kVerbs = {"start", "pause", "stop", "cancel",
+                                                        "stop on leaving"};
+  std::map<std::string, std::array<std::vector<std::string>, kVerbs.size()>> by_state;
+  for (const ClockDef& def : config->clocks) {
+    std::string name = fmt::format("{}.{}", clock_kind_name(def.kind), def.id);
+    auto mark = [&](const std::vector<std::string>& states, std::size_t verb) {
+      for (const std::string& s : states) by_state[s][verb].push_back(name);
+    };
+    mark(def.start.enter, 0);
+    mark(def.pause.enter, 1);
+    mark(def.stop.enter, 2);
+    mark(def.cancel.enter, 3);
+    mark(def.stop.leave, 4);
+    auto note_fire = [&](const Action& action, const std::string& what) {
+      if (action.fire.empty()) return;
+      for (const TransitionDef& t : wf.transitions) {
+        if (t.event != action.fire) continue;
+        bool from_clock_state =
+            def.start.enter.empty() ||
+            std::any_of(def.start.enter.begin(), def.start.enter.end(),
+                        [&](const std::string& s) { return t.from_any || t.leaves(s); });
+        if (from_clock_state) notes.transition_notes[t.index].push_back(what + " of " + name);
+      }
+    };
+    for (const Warning& w : def.warnings) note_fire(w.action, fmt::format("on {}%", w.percent));
+    note_fire(def.breach, "on breach");
+  }
+  for (const auto& [state, verbs] : by_state) {
+    for (std::size_t v = 0; v < kVerbs.size(); ++v) {
+      if (verbs[v].empty()) continue;
+      notes.state_notes[state].push_back(
+          fmt::format("clock {}: {}", kVerbs[v], fmt::join(verbs[v], ", ")));
+    }
+  }
 }
 
 std::shared_ptr<const SlaHooks> make_sla_hooks() { return std::make_shared<const SlaHooks>(); }

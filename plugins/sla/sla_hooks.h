@@ -8,7 +8,8 @@
 //   lateness and performs its actions: notify (roles named in the event), set data (a core
 //   data_changed event), fire a transition (functional escalation, by the actor "flowgate:sla",
 //   with the full core fire semantics and the roles of the transitions it fires);
-// - apply folds "sla.*" events into InstanceState::extra["sla"]; describe adds view["clocks"].
+// - apply folds "sla.*" events into InstanceState::extra["sla"]; describe adds view["clocks"];
+//   annotate_graph marks clocks on diagrams.
 // docs/sla.md gives the semantics and every event body.
 // Thread-safety: immutable after construction; all methods are pure.
 #pragma once
@@ -38,6 +39,9 @@ class SlaHooks final : public InstanceHooks {
                      std::int64_t at_ms) const override;
   std::vector<TimerRecord> timers(const Workflow& wf, const InstanceState& s) const override;
   void describe(const Workflow& wf, const InstanceState& s, nlohmann::json& view) const override;
+  // On states: the clocks entering them starts, stops, pauses or cancels ("start: sla.response");
+  // on transitions a warning or breach fires: "on breach of ola.l1".
+  void annotate_graph(const Workflow& wf, GraphAnnotations& notes) const override;
 
   // This plugin alone, for folding its own events into scratch states.
   const HookSet& self() const { return self_; }

@@ -228,3 +228,11 @@ TEST_CASE("time ranges and annual dates parse strictly", "[sla][calendar]") {
   CHECK_FALSE(parse_month_day("13-01"));
   CHECK(format_time_range({480, 1440}) == "08:00-24:00");
 }
+
+TEST_CASE("business durations print in hours, never days", "[sla][calendar]") {
+  CHECK(format_business_duration(50 * 3'600'000LL) == "50h");
+  CHECK(format_business_duration(90 * 60'000LL) == "1h30m");
+  CHECK(format_business_duration(1'500) == "1s500ms");
+  CHECK(format_business_duration(0) == "0s");
+  CHECK(format_business_duration(-30 * 60'000LL) == "-30m");
+}
