@@ -1,0 +1,62 @@
+#include "audit/source.h"
+
+namespace flowgate::audit {
+namespace {
+
+class DatabaseSource final : public AuditSource {
+ public:
+  DatabaseSource(AuditDb& db, EventFilter filter) : db_(db), filter_(std::move(filter)) {}
+  const std::string& name() const override { return db_.path(); }
+  bool complete() const override {
+    return filter_.instance_id.empty() && filter_.workflow_id.empty() && !filter_.since_ms &&
+           !filter_.until_ms;
+  }
+  Result<std::vector<StoredDefinition>> definitions() override { return db_.definitions(); }
+  Result<std::vector<Checkpoint>> checkpoints() override { return db_.checkpoints(); }
+  Result<std::int64_t> max_instance_number() override { return db_.max_instance_number(); }
+  Result<std::int64_t> last_position() override { return db_.last_position(); }
+  Result<void> each_instance_head(const std::function<void(InstanceHead&&)>& fn) override {
+    if (!filter_.instance_id.empty()) {
+      auto snap = db_.snapshot(filter_.instance_id);
+      if (!snap) return fail(snap.error());
+      if (*snap) {
+        InstanceHead h{0,
+                       (*snap)->instance_id,
+                       (*snap)->workflow_id,
+                       (*snap)->version,
+                       (*snap)->last_seq,
+                       (*snap)->head_hash};
+        fn(std::move(h));
+      }
+      return {};
+    }
+    return db_.each_instance_head([&](InstanceHead&& h) {
+      if (filter_.workflow_id.empty() || h.workflow_id == filter_.workflow_id) fn(std::move(h));
+    });
+  }
+  Result<std::optional<InstanceSnapshot>> snapshot(const InstanceHead& head) override {
+    if (head.rowid > 0) return db_.snapshot_by_rowid(head.rowid);
+    return db_.snapshot(head.instance_id);
+  }
+  Result<void> each_event(const std::function<bool(const EventRow&)>& fn) override {
+    auto cursor = db_.events(filter_);
+    if (!cursor) return fail(cursor.error());
+    while (cursor->next()) {
+      if (!fn(cursor->row())) return {};
+    }
+    if (cursor->error()) return fail(*cursor->error());
+    return {};
+  }
+
+ private:
+  AuditDb& db_;
+  EventFilter filter_;
+};
+
+}  // namespace
+
+std::unique_ptr<AuditSource> database_source(AuditDb& db, EventFilter filter) {
+  return std::make_unique<DatabaseSource>(db, std::move(filter));
+}
+
+}  // namespace flowgate::audit
