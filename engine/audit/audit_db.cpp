@@ -358,6 +358,21 @@ Result<EventCursor> AuditDb::events(const EventFilter& filter) {
   return EventCursor(*s, path_);
 }
 
+Result<std::vector<std::string>> AuditDb::dangling_instance_references() {
+  std::vector<std::string> out;
+  auto ok = each_row(
+      "SELECT instance_id FROM requests WHERE instance_id IS NOT NULL AND instance_id <> '' AND "
+      "instance_id NOT IN (SELECT instance_id FROM instances) UNION SELECT instance_id FROM timers "
+      "WHERE instance_id IS NOT NULL AND instance_id <> '' AND instance_id NOT IN (SELECT "
+      "instance_id FROM instances) ORDER BY 1",
+      "reading requests and timers", [&](sqlite3_stmt* s) -> Result<void> {
+        out.push_back(text(s, 0));
+        return {};
+      });
+  if (!ok) return fail(ok.error());
+  return out;
+}
+
 Result<std::vector<std::string>> AuditDb::page_check() {
   auto s = prepare("PRAGMA quick_check");
   if (!s) return fail(s.error());

@@ -105,6 +105,9 @@ class AuditDb {
   Result<void> each_snapshot(const std::string& workflow_id,
                              const std::function<void(InstanceSnapshot&&)>& fn);
   Result<EventCursor> events(const EventFilter& filter);
+  // Instance ids that idempotency records or timers refer to but that have no instance row (a
+  // deleted instance leaves them behind), sorted.
+  Result<std::vector<std::string>> dangling_instance_references();
   // PRAGMA quick_check: reads every page. Returns the problems SQLite reports (empty = none).
   Result<std::vector<std::string>> page_check();
 

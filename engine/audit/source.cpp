@@ -38,6 +38,9 @@ class DatabaseSource final : public AuditSource {
     if (head.rowid > 0) return db_.snapshot_by_rowid(head.rowid);
     return db_.snapshot(head.instance_id);
   }
+  Result<std::vector<std::string>> dangling_instance_references() override {
+    return db_.dangling_instance_references();
+  }
   Result<void> each_event(const std::function<bool(const EventRow&)>& fn) override {
     auto cursor = db_.events(filter_);
     if (!cursor) return fail(cursor.error());

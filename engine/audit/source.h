@@ -30,6 +30,11 @@ class AuditSource {
   virtual Result<std::int64_t> last_position() = 0;  // for progress; 0 when unknown
   virtual Result<void> each_instance_head(const std::function<void(InstanceHead&&)>& fn) = 0;
   virtual Result<std::optional<InstanceSnapshot>> snapshot(const InstanceHead& head) = 0;
+  // Instance ids that other records (idempotency records, timers) still name but that have no
+  // instance: traces of a deleted instance. Empty when the source has no such records.
+  virtual Result<std::vector<std::string>> dangling_instance_references() {
+    return std::vector<std::string>{};
+  }
   // Every event by position; `fn` returns false to stop early.
   virtual Result<void> each_event(const std::function<bool(const EventRow&)>& fn) = 0;
 };

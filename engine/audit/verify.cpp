@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <map>
+#include <set>
 #include <memory>
 
 #include <fmt/format.h>
@@ -365,9 +366,28 @@ class Verifier {
   // Ids "<workflow>-<n>" are numbered by one counter per database and a number is used only when
   // its instance is committed, so every n up to meta.max_instance_number names an instance.
   void check_numbering() {
+    // Instances other records still name: deleted, and known by name.
+    std::set<std::string> named;
+    if (auto dangling = source_.dangling_instance_references()) {
+      for (const auto& id : *dangling) {
+        if (trackers_.count(id)) continue;
+        named.insert(id);
+        add({"instance_missing", id, 0, 0, "",
+             "the instance and its events are gone, but idempotency records or timers still "
+             "name it: it was deleted"});
+      }
+    }
     auto max = source_.max_instance_number();
     if (!max || *max <= 0 || *max > 100'000'000) return;
     std::vector<bool> present(static_cast<std::size_t>(*max) + 1, false);
+    for (const auto& id : named) {
+      auto dash = id.rfind('-');
+      std::int64_t n = 0;
+      if (dash != std::string::npos) {
+        auto [p, ec] = std::from_chars(id.data() + dash + 1, id.data() + id.size(), n);
+        if (ec == std::errc() && n >= 1 && n <= *max) present[static_cast<std::size_t>(n)] = true;
+      }
+    }
     for (const auto& [id, t] : trackers_) {
       auto dash = id.rfind('-');
       if (dash == std::string::npos) continue;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "plugins/gate/gate_config.h"
+#include "plugins/gate/graph_notes.h"
 #include "plugins/gate/round.h"
 #include "runtime/decide.h"
 #include "util/diagnostic.h"
@@ -704,6 +705,10 @@ Result<void> GateHooks::apply(InstanceState& s, const Event& e, const Workflow& 
     return {};
   }
   return fail(ErrorCode::kStorage, fmt::format("unknown gate event `{}`", e.type));
+}
+
+void GateHooks::annotate_graph(const Workflow& wf, GraphAnnotations& notes) const {
+  add_gate_graph_notes(wf, notes);
 }
 
 void GateHooks::describe(const Workflow& wf, const InstanceState& s, json& view) const {

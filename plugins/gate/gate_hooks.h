@@ -38,6 +38,8 @@ class GateHooks : public InstanceHooks {
   Result<void> apply(InstanceState& s, const Event& e, const Workflow& wf,
                      std::int64_t at_ms) const override;
   void describe(const Workflow& wf, const InstanceState& s, nlohmann::json& view) const override;
+  // Reviewers and quorum on gated transitions, "kill/recycle of gate X" on exits (graph_notes.h).
+  void annotate_graph(const Workflow& wf, GraphAnnotations& notes) const override;
 };
 
 // The person behind a command: the one acted for, else the principal.

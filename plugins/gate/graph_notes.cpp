@@ -18,8 +18,12 @@ std::string quorum_text(const GateDef& g) {
       return fmt::format("{} of {}", g.quorum_count, g.seat_count());
     case QuorumRule::kAll:
       return "all";
-    case QuorumRule::kWeighted:
-      return fmt::format("weight {} of {}", g.pass_weight, g.total_weight());
+    case QuorumRule::kWeighted: {
+      std::vector<std::int64_t> weights;
+      for (const Seat& s : g.seats) weights.push_back(s.weight);
+      return fmt::format("weighted {}, pass {} of {}", fmt::join(weights, "/"), g.pass_weight,
+                         g.total_weight());
+    }
   }
   return "all";
 }

@@ -12,10 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-json instant(const std::optional<std::int64_t>& ms) {
-  return ms ? json(format_datetime_ms(*ms)) : json(nullptr);
-}
-
 Error malformed(const std::string& what) {
   return Error(ErrorCode::kStorage, "malformed SLA clock state: " + what);
 }
@@ -39,27 +35,36 @@ Result<std::int64_t> read_int(const json& j, const char* key, std::int64_t fallb
 
 }  // namespace
 
+// The stored form is compact (millions of instances keep it in their snapshots): instants are
+// integers (ms since the epoch), and a field at its default value is left out.
 json ClockState::to_json() const {
-  json j = {
-      {"status", std::string(clock_status_name(status))}, {"breached", breached}, {"cycle", cycle}};
-  if (requested_at) j["requested_at"] = instant(requested_at);
+  json j = {{"status", std::string(clock_status_name(status))}};
+  if (cycle > 0) j["cycle"] = cycle;
+  if (breached) j["breached"] = true;
+  if (met) j["met"] = true;
+  auto put = [&](const char* key, std::int64_t v) {
+    if (v != 0) j[key] = v;
+  };
+  auto put_instant = [&](const char* key, const std::optional<std::int64_t>& v) {
+    if (v) j[key] = *v;
+  };
+  put_instant("requested_at_ms", requested_at);
   if (cycle > 0) {
-    j["started_at"] = format_datetime_ms(started_at);
+    j["started_at_ms"] = started_at;
     j["target_ms"] = target_ms;
-    j["target_source"] = target_source;
-    j["business_ms"] = business_ms;
-    j["running_since"] = instant(running_since);
-    j["paused_at"] = instant(paused_at);
-    j["paused_ms"] = paused_ms;
-    j["paused_business_ms"] = paused_business_ms;
-    j["pauses"] = pauses;
-    j["planned_breach_at"] = instant(planned_breach_at);
-    j["original_breach_at"] = instant(original_breach_at);
-    j["warned"] = warned;
-    j["breached_at"] = instant(breached_at);
-    j["ended_at"] = instant(ended_at);
-    j["met"] = met;
+    if (!target_source.empty()) j["target_source"] = target_source;
+    put("business_ms", business_ms);
+    put("paused_ms", paused_ms);
+    put("paused_business_ms", paused_business_ms);
+    put("pauses", pauses);
   }
+  put_instant("running_since_ms", running_since);
+  put_instant("paused_at_ms", paused_at);
+  put_instant("planned_breach_ms", planned_breach_at);
+  put_instant("original_breach_ms", original_breach_at);
+  put_instant("breached_at_ms", breached_at);
+  put_instant("ended_at_ms", ended_at);
+  if (!warned.empty()) j["warned"] = warned;
   return j;
 }
 
@@ -70,46 +75,41 @@ Result<ClockState> ClockState::from_json(const json& j) {
   if (!status) return fail(malformed("unknown status"));
   s.status = *status;
   s.breached = j.value("breached", false);
-  auto cycle = read_int(j, "cycle");
-  if (!cycle) return fail(cycle.error());
-  s.cycle = static_cast<int>(*cycle);
-  auto requested = read_instant(j, "requested_at");
-  if (!requested) return fail(requested.error());
-  s.requested_at = *requested;
-  if (s.cycle == 0) return s;
-
-  auto started = read_instant(j, "started_at");
-  if (!started || !*started) return fail(malformed("`started_at` missing"));
-  s.started_at = **started;
+  s.met = j.value("met", false);
+  s.target_source = j.value("target_source", std::string());
   struct IntField {
     const char* key;
     std::int64_t* out;
   };
-  for (IntField f : {IntField{"target_ms", &s.target_ms}, IntField{"business_ms", &s.business_ms},
+  std::int64_t cycle = 0, pauses = 0;
+  for (IntField f : {IntField{"cycle", &cycle}, IntField{"started_at_ms", &s.started_at},
+                     IntField{"target_ms", &s.target_ms}, IntField{"business_ms", &s.business_ms},
                      IntField{"paused_ms", &s.paused_ms},
-                     IntField{"paused_business_ms", &s.paused_business_ms}}) {
+                     IntField{"paused_business_ms", &s.paused_business_ms},
+                     IntField{"pauses", &pauses}}) {
     auto v = read_int(j, f.key);
     if (!v) return fail(v.error());
     *f.out = *v;
   }
-  auto pauses = read_int(j, "pauses");
-  if (!pauses) return fail(pauses.error());
-  s.pauses = static_cast<int>(*pauses);
+  s.cycle = static_cast<int>(cycle);
+  s.pauses = static_cast<int>(pauses);
+  if (s.cycle > 0 && !j.contains("started_at_ms")) return fail(malformed("`started_at_ms` missing"));
   struct InstantField {
     const char* key;
     std::optional<std::int64_t>* out;
   };
-  for (InstantField f :
-       {InstantField{"running_since", &s.running_since}, InstantField{"paused_at", &s.paused_at},
-        InstantField{"planned_breach_at", &s.planned_breach_at},
-        InstantField{"original_breach_at", &s.original_breach_at},
-        InstantField{"breached_at", &s.breached_at}, InstantField{"ended_at", &s.ended_at}}) {
-    auto v = read_instant(j, f.key);
-    if (!v) return fail(v.error());
-    *f.out = *v;
+  for (InstantField f : {InstantField{"requested_at_ms", &s.requested_at},
+                         InstantField{"running_since_ms", &s.running_since},
+                         InstantField{"paused_at_ms", &s.paused_at},
+                         InstantField{"planned_breach_ms", &s.planned_breach_at},
+                         InstantField{"original_breach_ms", &s.original_breach_at},
+                         InstantField{"breached_at_ms", &s.breached_at},
+                         InstantField{"ended_at_ms", &s.ended_at}}) {
+    auto it = j.find(f.key);
+    if (it == j.end() || it->is_null()) continue;
+    if (!it->is_number_integer()) return fail(malformed(fmt::format("`{}` is not an integer", f.key)));
+    *f.out = it->get<std::int64_t>();
   }
-  s.target_source = j.value("target_source", std::string());
-  s.met = j.value("met", false);
   if (auto it = j.find("warned"); it != j.end() && it->is_array()) {
     for (const json& p : *it) {
       if (!p.is_number_integer()) return fail(malformed("`warned` holds a non-integer"));

@@ -10,7 +10,10 @@
 
 #include <fmt/format.h>
 
+#include "audit/timeline.h"
 #include "definition/value.h"
+#include "server/client.h"
+#include "server/views.h"
 #include "tools/flowgate/command.h"
 #include "tools/flowgate/sections.h"
 
@@ -49,6 +52,7 @@ Result<std::unique_ptr<Engine>> open_engine(const std::string& db, const std::st
   EngineOptions options;
   options.db_path = db;
   options.read_only = read_only;
+  options.hooks = cli_hooks();
   return Engine::open(options, std::move(catalog), std::make_shared<SystemClock>(), cli_sections());
 }
 
@@ -118,11 +122,7 @@ int report_error(const Error& error) {
 
 namespace {
 
-std::string scalar(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_null()) return "-";
-  return v.dump();
-}
+std::string scalar(const json& v) { return audit::describe_value(v); }
 
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows) {
@@ -143,17 +143,6 @@ void print_table(const std::vector<std::string>& header,
   };
   line(header);
   for (const auto& r : rows) line(r);
-}
-
-std::string describe_changes(const json& changes) {
-  std::string out;
-  if (!changes.is_object()) return out;
-  for (const auto& [field, change] : changes.items()) {
-    if (!out.empty()) out += ", ";
-    out += fmt::format("{}: {} → {}", field, scalar(change.value("from", json())),
-                       scalar(change.value("to", json())));
-  }
-  return out;
 }
 
 }  // namespace
@@ -202,11 +191,85 @@ void print_instances(const std::vector<json>& views, OutputFormat format) {
   print_table({"INSTANCE", "WORKFLOW", "STATE", "LIFECYCLE", "VERSION", "KEY", "UPDATED"}, rows);
 }
 
-json event_to_json(const EventRecord& e) {
-  return {{"position", e.position}, {"instance_id", e.instance_id}, {"seq", e.seq},
-          {"at", format_datetime_ms(e.at_ms)}, {"type", e.type}, {"actor", e.actor},
-          {"body", e.body}, {"request_id", e.request_id}, {"prev_hash", e.prev_hash},
-          {"hash", e.hash}};
+json event_to_json(const EventRecord& e) { return server::event_json(e); }
+
+Result<EventRecord> event_from_json(const json& j) {
+  if (!j.is_object()) {
+    return fail(ErrorCode::kInternal, "an event from the server is not an object");
+  }
+  EventRecord e;
+  e.position = j.value("position", std::int64_t{0});
+  e.instance_id = j.value("instance_id", "");
+  e.seq = j.value("seq", std::int64_t{0});
+  auto at = parse_datetime_ms(j.value("at", ""));
+  if (!at) return fail(ErrorCode::kInternal, "an event from the server has no valid `at`");
+  e.at_ms = *at;
+  e.type = j.value("type", "");
+  e.actor = j.value("actor", json::object());
+  e.body = j.value("body", json::object());
+  e.request_id = j.value("request_id", "");
+  e.prev_hash = j.value("prev_hash", "");
+  e.hash = j.value("hash", "");
+  return e;
+}
+
+std::pair<std::string, json> socket_request(const Command& c) {
+  json p = json::object();
+  std::string method;
+  switch (c.kind) {
+    case CommandKind::kStart:
+      method = "instance.start";
+      p["workflow"] = c.workflow_id;
+      p["data"] = c.data;
+      if (!c.business_key.empty()) p["business_key"] = c.business_key;
+      if (c.version) p["version"] = *c.version;
+      break;
+    case CommandKind::kFire:
+      method = "instance.fire";
+      p["event"] = c.event;
+      p["payload"] = c.payload;
+      break;
+    case CommandKind::kUpdate:
+      method = "instance.update";
+      p["data"] = c.data;
+      break;
+    case CommandKind::kSuspend:
+    case CommandKind::kResume:
+    case CommandKind::kCancel:
+      method = fmt::format("instance.{}", command_kind_name(c.kind));
+      if (!c.reason.empty()) p["reason"] = c.reason;
+      break;
+    case CommandKind::kMigrate:
+      method = "instance.migrate";
+      p["to_version"] = c.to_version;
+      if (!c.state_mapping.empty()) p["state_mapping"] = c.state_mapping;
+      break;
+    case CommandKind::kTimer:
+    case CommandKind::kPlugin:
+      method = fmt::format("{}.{}", c.plugin, c.action);
+      p["payload"] = c.payload;
+      break;
+  }
+  if (c.kind != CommandKind::kStart) p["instance_id"] = c.instance_id;
+  if (!c.request_id.empty()) p["request_id"] = c.request_id;
+  if (c.expect_version) p["expect_version"] = *c.expect_version;
+  return {method, p};
+}
+
+Result<json> actor_param(const std::string& spec) {
+  if (spec.empty()) return json(nullptr);
+  Catalog none;
+  auto actor = parse_actor(spec, none);
+  if (!actor) return fail(actor.error());
+  json j = {{"roles", actor->roles}};
+  if (spec.find(':') != std::string::npos) j["user"] = actor->principal;
+  return j;
+}
+
+Result<json> call_server(const std::string& socket, const std::string& method, json params) {
+  auto client = server::RpcClient::connect(socket);
+  if (!client) return fail(client.error());
+  return client->call(method, std::move(params));
 }
 
 void print_history(const std::vector<EventRecord>& events, OutputFormat format) {
@@ -228,7 +291,7 @@ void print_history(const std::vector<EventRecord>& events, OutputFormat format) 
       move = fmt::format("{} → {}", scalar(e.body.value("from", json())),
                          scalar(e.body.value("to", json())));
       detail = fmt::format("on {}", scalar(e.body.value("event", json())));
-      std::string changes = describe_changes(e.body.value("changes", json()));
+      std::string changes = audit::describe_changes(e.body.value("changes", json()));
       if (!changes.empty()) detail += "; " + changes;
     } else if (e.type == "instance_started") {
       move = fmt::format("→ {}", scalar(e.body.value("state", json())));
@@ -240,7 +303,7 @@ void print_history(const std::vector<EventRecord>& events, OutputFormat format) 
       }
       detail = fields;
     } else if (e.type == "data_changed") {
-      detail = describe_changes(e.body.value("changes", json()));
+      detail = audit::describe_changes(e.body.value("changes", json()));
     } else if (e.type == "migrated") {
       move = fmt::format("{} → {}", scalar(e.body.value("from_state", json())),
                          scalar(e.body.value("to_state", json())));

@@ -1,6 +1,6 @@
 // Shared pieces of the CLI verbs that work on a database: opening the engine on --db and
-// --workflows, parsing --as and JSON arguments, printing results in table/json/jsonl and errors
-// with the documented exit status.
+// --workflows, or talking to a running server on --socket; parsing --as and JSON arguments,
+// printing results in table/json/jsonl and errors with the documented exit status.
 #pragma once
 
 #include <memory>
@@ -32,6 +32,16 @@ Result<std::unique_ptr<Engine>> open_engine(const std::string& db, const std::st
 // loaded workflows declare (docs/cli.md).
 Result<Actor> parse_actor(const std::string& spec, const Catalog& catalog);
 
+// --socket: the request a command becomes on the socket (docs/protocol.md), e.g.
+// {"instance.fire", {instance_id, event, payload, request_id?, expect_version?}}.
+std::pair<std::string, nlohmann::json> socket_request(const Command& command);
+// `--as ROLE[,ROLE...][:USER]` as the socket's `actor` parameter ({roles, user?}); null when
+// empty (the server then acts as the verified caller).
+Result<nlohmann::json> actor_param(const std::string& spec);
+// Sends one request to the server on `socket` and returns its result.
+Result<nlohmann::json> call_server(const std::string& socket, const std::string& method,
+                                   nlohmann::json params);
+
 // Parses a JSON object argument (--data, --payload); "" is an empty object.
 Result<nlohmann::json> parse_json_object(const std::string& text, const std::string& option);
 
@@ -42,7 +52,8 @@ void print_instance(const nlohmann::json& view, OutputFormat format);
 void print_instances(const std::vector<nlohmann::json>& views, OutputFormat format);
 void print_history(const std::vector<EventRecord>& events, OutputFormat format);
 
-// One event as the JSON object the CLI, the socket and exports show.
+// One event as the JSON object the CLI, the socket and exports show (server/views.h), and back.
 nlohmann::json event_to_json(const EventRecord& e);
+Result<EventRecord> event_from_json(const nlohmann::json& j);
 
 }  // namespace flowgate::cli

@@ -1,6 +1,6 @@
-// Verbs that run the engine embedded on a database file: start, fire, update, suspend, resume,
-// cancel, migrate (mutating; they need --workflows) and show, list (reads). `history` is in
-// cmd_history.cpp.
+// Verbs that run the engine embedded on a database file (--db; mutating verbs also need
+// --workflows) or send the command to a running server (--socket): start, fire, update, suspend,
+// resume, cancel, migrate, and the reads show and list. `history` is in cmd_history.cpp.
 #include <iostream>
 #include <memory>
 
@@ -14,6 +14,7 @@ namespace {
 
 struct CommonArgs {
   std::string db;
+  std::string socket;
   std::string workflows;
   std::string as;
   std::string request_id;
@@ -22,7 +23,21 @@ struct CommonArgs {
 };
 
 void add_db(CLI::App& sub, CommonArgs& a) {
-  sub.add_option("--db", a.db, "SQLite database file (created if missing)")->required();
+  sub.add_option("--db", a.db, "SQLite database file (created if missing)");
+  sub.add_option("--socket", a.socket, "a running server's socket (instead of --db)");
+}
+
+// Exactly one of --db and --socket; --workflows goes with --db for the mutating verbs.
+Result<void> check_target(const CommonArgs& a, bool mutating) {
+  if (a.db.empty() == a.socket.empty()) {
+    return fail(Error(ErrorCode::kInvalidArgument,
+                      "give either --db FILE (run the engine here) or --socket PATH (a running "
+                      "server)"));
+  }
+  if (mutating && !a.db.empty() && a.workflows.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "--workflows DIR is required with --db");
+  }
+  return {};
 }
 void add_format(CLI::App& sub, CommonArgs& a) {
   sub.add_option("--format", a.format, "output format")
@@ -30,14 +45,34 @@ void add_format(CLI::App& sub, CommonArgs& a) {
 }
 void add_mutating(CLI::App& sub, CommonArgs& a) {
   add_db(sub, a);
-  sub.add_option("--workflows", a.workflows, "directory of process files (*.toml)")->required();
+  sub.add_option("--workflows", a.workflows, "directory of process files (*.toml); with --db");
   sub.add_option("--as", a.as, "actor: ROLE[,ROLE...][:USER] (default: you, as owner)");
   sub.add_option("--request-id", a.request_id, "idempotency key: a retry returns the first answer");
   add_format(sub, a);
 }
 
-// Runs one command on an embedded engine and prints the instance after it.
+// Sends one command to the server on --socket and prints the instance after it.
+int run_on_socket(const CommonArgs& a, const Command& cmd) {
+  auto [method, params] = socket_request(cmd);
+  auto actor = actor_param(a.as);
+  if (!actor) return report_error(actor.error());
+  if (!actor->is_null()) params["actor"] = *actor;
+  auto view = call_server(a.socket, method, std::move(params));
+  if (!view) return report_error(view.error());
+  view->erase("events");  // the same shape as the embedded answer
+  view->erase("replayed");
+  print_instance(*view, parse_output_format(a.format));
+  return kExitOk;
+}
+
+// Runs one command on an embedded engine (or through --socket) and prints the instance after it.
 int run(const CommonArgs& a, Command cmd) {
+  if (auto ok = check_target(a, /*mutating=*/true); !ok) return report_error(ok.error());
+  if (!a.socket.empty()) {
+    cmd.request_id = a.request_id;
+    if (a.expect_version >= 0) cmd.expect_version = a.expect_version;
+    return run_on_socket(a, cmd);
+  }
   auto engine = open_engine(a.db, a.workflows);
   if (!engine) return report_error(engine.error());
   auto actor = parse_actor(a.as, (*engine)->catalog());
@@ -183,6 +218,13 @@ CommandRegistrar show_verb("show", "show an instance", [](CLI::App& sub) {
   add_format(sub, *a);
   sub.add_option("instance", *id, "instance id")->required();
   return [=]() {
+    if (auto ok = check_target(*a, /*mutating=*/false); !ok) return report_error(ok.error());
+    if (!a->socket.empty()) {
+      auto view = call_server(a->socket, "instance.get", {{"instance_id", *id}});
+      if (!view) return report_error(view.error());
+      print_instance(*view, parse_output_format(a->format));
+      return kExitOk;
+    }
     auto engine = open_engine(a->db, a->workflows, /*read_only=*/true);
     if (!engine) return report_error(engine.error());
     auto view = (*engine)->get(*id);
@@ -205,6 +247,20 @@ CommandRegistrar list_verb("list", "list instances", [](CLI::App& sub) {
   sub.add_option("--limit", filter->limit, "page size")->check(CLI::Range(1, 10000));
   sub.add_option("--after", filter->after_id, "page after this instance id");
   return [=]() {
+    if (auto ok = check_target(*a, /*mutating=*/false); !ok) return report_error(ok.error());
+    if (!a->socket.empty()) {
+      nlohmann::json params = {{"limit", filter->limit}};
+      if (!filter->workflow_id.empty()) params["workflow"] = filter->workflow_id;
+      if (!filter->state.empty()) params["state"] = filter->state;
+      if (!filter->lifecycle.empty()) params["lifecycle"] = filter->lifecycle;
+      if (!filter->business_key.empty()) params["business_key"] = filter->business_key;
+      if (!filter->after_id.empty()) params["after"] = filter->after_id;
+      auto page = call_server(a->socket, "instance.list", std::move(params));
+      if (!page) return report_error(page.error());
+      auto rows = page->value("instances", nlohmann::json::array());
+      print_instances(rows.get<std::vector<nlohmann::json>>(), parse_output_format(a->format));
+      return kExitOk;
+    }
     auto engine = open_engine(a->db, "", /*read_only=*/true);
     if (!engine) return report_error(engine.error());
     auto rows = (*engine)->list(*filter);

@@ -8,6 +8,7 @@
 
 #include "definition/graph.h"
 #include "definition/loader.h"
+#include "support/plugin_sections.h"
 
 using namespace flowgate;
 
@@ -197,8 +198,8 @@ TEST_CASE("Mermaid draws the transitions between two states as one arrow, DOT as
 }
 
 TEST_CASE("a merged Mermaid arrow names a shared event and shared roles once", "[graph]") {
-  SectionRegistry registry;
-  auto itr = load_workflow_file(std::string(FLOWGATE_SOURCE_DIR) + "/workflows/itr.toml", registry);
+  auto itr = load_workflow_file(std::string(FLOWGATE_SOURCE_DIR) + "/workflows/itr.toml",
+                                test::plugin_sections());
   REQUIRE(itr.ok());
   std::string mermaid = to_mermaid(*itr.workflow);
   std::string grade;

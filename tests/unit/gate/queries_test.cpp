@@ -154,3 +154,24 @@ TEST_CASE("diagram notes name the reviewers on the gated transition and mark its
   std::string mermaid = to_mermaid(*wf, notes);
   CHECK(mermaid.find("kill of gate bid") != std::string::npos);
 }
+
+TEST_CASE("the gate hooks annotate diagrams with the gate notes", "[gate][graph]") {
+  auto wf = load_ok(deal_text());
+  GraphAnnotations notes;
+  GateHooks().annotate_graph(*wf, notes);
+  CHECK(notes.transition_notes == gate_graph_notes(*wf).transition_notes);
+}
+
+TEST_CASE("diagram notes show the weights of a weighted gate and a committee's seats",
+          "[gate][graph]") {
+  auto weighted = load_ok(replaced(deal_text(), "quorum = 2",
+                                   "quorum = \"weighted\"\nweights = { sales_director = 2 }"));
+  CHECK(gate_graph_notes(*weighted).transition_notes.at(1) ==
+        std::vector<std::string>{
+            "review: sales_director, presales_lead, finance (weighted 2/1/1, pass 3 of 4)"});
+  auto committee = load_ok(replaced(deal_text(), "quorum = 2",
+                                    "seats = { finance = 3 }\nquorum = 2\nchair = \"finance\""));
+  CHECK(gate_graph_notes(*committee).transition_notes.at(1) ==
+        std::vector<std::string>{
+            "review: sales_director, presales_lead, finance x3 (chair) (2 of 5)"});
+}

@@ -18,6 +18,7 @@
 #include "plugins/sla/clock_state.h"
 #include "plugins/sla/sla_hooks.h"
 #include "plugins/sla/sla_section.h"
+#include "support/plugin_sections.h"
 #include "runtime/decide.h"
 
 namespace sla_test {
@@ -43,16 +44,8 @@ inline std::string read_fixture(const std::string& name) {
   return ss.str();
 }
 
-inline const SectionRegistry& sla_registry() {
-  static const SectionRegistry registry = [] {
-    // The shipped workflows hold stage gates too: the gate plugin runs beside the SLA plugin.
-    SectionRegistry r;
-    r.add(std::make_shared<sla::SlaSectionHandler>());
-    r.add(std::make_shared<gate::GateSections>());
-    return r;
-  }();
-  return registry;
-}
+// The shipped workflows hold stage gates too: the gate plugin runs beside the SLA plugin.
+inline const SectionRegistry& sla_registry() { return test::plugin_sections(); }
 
 inline LoadResult load_text(const std::string& text) {
   return load_workflow_text(text, "tickets.toml", sla_registry());

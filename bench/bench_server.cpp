@@ -1,0 +1,239 @@
+// Socket server throughput: round trips per second and p50/p99 latency of instance.fire through
+// the Unix socket (JSON-RPC, one request in flight per client) with 1, 16 and 64 concurrent
+// clients, next to the same commands submitted to the in-process engine by as many threads in the
+// same run (ratio socket / engine). Then the latency at half the peak socket rate (64 clients,
+// paced). Durable commits (synchronous=FULL), one database, the server in this process on its own
+// I/O thread. `--smoke` runs a tiny size (CI); `--seconds S` sets the length of each run.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "definition/loader.h"
+#include "runtime/engine.h"
+#include "server/client.h"
+#include "server/server.h"
+
+using namespace flowgate;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+const char* kWorkflow = R"(
+[workflow]
+id = "ping"
+name = "Ping"
+version = 1
+initial = "open"
+
+[roles]
+agent = "Agent"
+
+[data.count]
+type = "int"
+default = 0
+
+[data.note]
+type = "string"
+
+[states.open]
+[states.closed]
+terminal = true
+
+[[transitions]]
+from = "open"
+to = "open"
+event = "ping"
+roles = ["agent"]
+payload = { note = "string" }
+set = { count = "count + 1", note = "event.note" }
+
+[[transitions]]
+from = "open"
+to = "closed"
+event = "close"
+roles = ["agent"]
+)";
+
+struct Figures {
+  double per_sec = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  std::size_t n = 0;
+  int errors = 0;
+};
+
+Figures summarize(std::vector<std::vector<double>>& per_thread, double secs, int errors) {
+  std::vector<double> all;
+  for (auto& v : per_thread) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  Figures f;
+  f.n = all.size();
+  f.errors = errors;
+  if (all.empty()) return f;
+  f.per_sec = static_cast<double>(all.size()) / secs;
+  f.p50_ms = all[all.size() / 2];
+  f.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  return f;
+}
+
+// Runs `body(thread, i)` on `threads` threads until `seconds` pass (at least `min_ops` each),
+// timing each call.
+template <typename Body>
+Figures timed(int threads, double seconds, int min_ops, Body body) {
+  std::vector<std::vector<double>> lat(static_cast<std::size_t>(threads));
+  std::atomic<int> errors{0};
+  auto t0 = SteadyClock::now();
+  auto deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
+                           std::chrono::duration<double>(seconds));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      auto& mine = lat[static_cast<std::size_t>(t)];
+      for (int i = 0; i < min_ops || SteadyClock::now() < deadline; ++i) {
+        auto a = SteadyClock::now();
+        if (!body(t, i)) errors++;
+        mine.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - a).count());
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  return summarize(lat, secs, errors.load());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool smoke = false;
+  double seconds = 2.0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--smoke") == 0) smoke = true;
+    if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = std::atof(argv[++i]);
+  }
+  if (smoke) seconds = 0.05;
+  int min_ops = smoke ? 5 : 50;
+  spdlog::set_level(spdlog::level::warn);
+
+  auto dir = std::filesystem::temp_directory_path() /
+             ("flowgate-bench-server-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string db = (dir / "bench.db").string();
+  std::string socket = (dir / "bench.sock").string();
+
+  static SectionRegistry none;
+  auto catalog = std::make_shared<Catalog>();
+  auto wf = load_workflow_text(kWorkflow, "ping.toml", none);
+  if (!wf.ok()) return 1;
+  catalog->add(wf.workflow);
+  EngineOptions options;
+  options.db_path = db;
+  auto engine = Engine::open(options, catalog, std::make_shared<SystemClock>(), none);
+  if (!engine) {
+    std::fprintf(stderr, "%s\n", engine.error().to_string().c_str());
+    return 1;
+  }
+  server::ServerOptions so;
+  so.socket_path = socket;
+  so.handle_signals = false;
+  so.info = {"bench", db, "", socket};
+  auto srv = server::Server::create(so, **engine, none,
+                                    server::AccessPolicy(server::ServerConfig{}, geteuid()));
+  if (!srv) {
+    std::fprintf(stderr, "%s\n", srv.error().to_string().c_str());
+    return 1;
+  }
+  std::thread io([&] { (*srv)->run(); });
+  for (int i = 0; i < 200 && !server::RpcClient::connect(socket); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
+  // One instance per client/thread, so commands never conflict.
+  Actor agent{"bench", {"agent"}, ""};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 64; ++i) {
+    Command c;
+    c.kind = CommandKind::kStart;
+    c.workflow_id = "ping";
+    c.actor = agent;
+    ids.push_back((*engine)->execute(c)->instance["instance_id"]);
+  }
+
+  std::printf("instance.fire, durable commits (synchronous=FULL), %.2f s per run\n", seconds);
+  std::printf("%-8s %14s %9s %9s %14s %9s %9s %7s\n", "clients", "engine rt/s", "p50 ms", "p99 ms",
+              "socket rt/s", "p50 ms", "p99 ms", "ratio");
+  double peak = 0;
+  for (int clients : {1, 16, 64}) {
+    Figures direct = timed(clients, seconds, min_ops, [&](int t, int i) {
+      Command c;
+      c.kind = CommandKind::kFire;
+      c.instance_id = ids[static_cast<std::size_t>(t)];
+      c.event = "ping";
+      c.payload = {{"note", "direct " + std::to_string(i)}};
+      c.actor = agent;
+      return (*engine)->execute(std::move(c)).has_value();
+    });
+    std::vector<server::RpcClient> conns;
+    for (int t = 0; t < clients; ++t)
+      conns.push_back(std::move(*server::RpcClient::connect(socket)));
+    Figures sock = timed(clients, seconds, min_ops, [&](int t, int i) {
+      auto r = conns[static_cast<std::size_t>(t)].call(
+          "instance.fire", {{"instance_id", ids[static_cast<std::size_t>(t)]},
+                            {"event", "ping"},
+                            {"payload", {{"note", "socket " + std::to_string(i)}}}});
+      return r.has_value();
+    });
+    peak = std::max(peak, sock.per_sec);
+    std::printf("%-8d %14.0f %9.2f %9.2f %14.0f %9.2f %9.2f %6.0f%%\n", clients, direct.per_sec,
+                direct.p50_ms, direct.p99_ms, sock.per_sec, sock.p50_ms, sock.p99_ms,
+                100.0 * sock.per_sec / std::max(direct.per_sec, 1.0));
+    if (direct.errors + sock.errors > 0) {
+      std::printf("  (%d engine and %d socket commands failed)\n", direct.errors, sock.errors);
+    }
+  }
+
+  // Half the peak rate, spread over 64 paced clients: latency when the server is not saturated.
+  double target = peak / 2;
+  auto interval = std::chrono::duration<double>(64.0 / std::max(target, 1.0));
+  std::vector<server::RpcClient> conns;
+  for (int t = 0; t < 64; ++t) conns.push_back(std::move(*server::RpcClient::connect(socket)));
+  std::vector<SteadyClock::time_point> next(64, SteadyClock::now());
+  std::vector<std::vector<double>> call_ms(64);
+  Figures paced = timed(64, seconds, min_ops, [&](int t, int i) {
+    auto& when = next[static_cast<std::size_t>(t)];
+    std::this_thread::sleep_until(when);
+    when += std::chrono::duration_cast<SteadyClock::duration>(interval);
+    auto a = SteadyClock::now();
+    bool ok = conns[static_cast<std::size_t>(t)]
+                  .call("instance.fire", {{"instance_id", ids[static_cast<std::size_t>(t)]},
+                                          {"event", "ping"},
+                                          {"payload", {{"note", "paced " + std::to_string(i)}}}})
+                  .has_value();
+    call_ms[static_cast<std::size_t>(t)].push_back(
+        std::chrono::duration<double, std::milli>(SteadyClock::now() - a).count());
+    return ok;
+  });
+  // `paced` timed the waits too; the latency is that of the calls alone.
+  Figures calls = summarize(call_ms, 1.0, 0);
+  std::printf(
+      "\nhalf the peak (%.0f rt/s target, 64 paced clients): %.0f rt/s; latency p50 %.2f "
+      "ms, p99 %.2f ms\n",
+      target, paced.per_sec, calls.p50_ms, calls.p99_ms);
+
+  conns.clear();
+  (*srv)->stop();
+  io.join();
+  srv->reset();
+  (*engine)->stop();
+  std::filesystem::remove_all(dir);
+  return 0;
+}
