@@ -8,6 +8,7 @@ packages=(
   libboost-dev libsqlitecpp-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libssl-dev catch2
   libhowardhinnant-date-dev tzdata graphviz socat
+  python3 chromium   # tests: the auditor's script in docs/audit.md, the HTML report rendered headless
 )
 
 missing=()
