@@ -1,6 +1,6 @@
 // verify() on databases written by the engine: an untouched history is clean, and each kind of
 // damage is named at the first bad event. (The CLI-level tamper tests with the sqlite3 tool are in
-// tests/integration/tests/audit_tamper_test.cpp.)
+// tests/unit/audit/tamper_test.cpp.)
 #include <catch2/catch.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
