@@ -1,0 +1,294 @@
+// The core measures of one bucket (report.h core_measures; docs/report.md defines each one).
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "definition/value.h"
+#include "report/report.h"
+
+namespace flowgate::report {
+
+using nlohmann::json;
+
+namespace {
+
+struct Stay {
+  std::string state;
+  std::int64_t entered_ms = 0;
+  std::optional<std::int64_t> left_ms;
+};
+
+// One instance's journey, folded from its events.
+struct Journey {
+  std::int64_t started_ms = 0;
+  std::vector<Stay> stays;
+  bool completed = false;
+  bool cancelled = false;
+  std::string end_state;
+  std::int64_t ended_ms = 0;
+  std::set<int> escalated_from;  // tiers it was escalated out of
+  bool reopened = false;
+};
+
+json rate(std::int64_t part, std::int64_t whole) {
+  if (whole <= 0) return nullptr;
+  return std::round(static_cast<double>(part) / static_cast<double>(whole) * 10000.0) / 10000.0;
+}
+
+json ms_or_null(const std::optional<std::int64_t>& ms) { return ms ? json(*ms) : json(nullptr); }
+json text_or_null(const std::optional<std::int64_t>& ms) {
+  return ms ? json(format_duration_ms(*ms)) : json(nullptr);
+}
+
+// {count, p50_ms, p90_ms, p50, p90} of `values`.
+json spread(std::vector<std::int64_t> values) {
+  auto p50 = nearest_rank(values, 50);
+  auto p90 = nearest_rank(values, 90);
+  return {{"count", values.size()},
+          {"p50_ms", ms_or_null(p50)},
+          {"p90_ms", ms_or_null(p90)},
+          {"p50", text_or_null(p50)},
+          {"p90", text_or_null(p90)}};
+}
+
+std::string body_text(const EventRecord& e, const char* key) {
+  auto it = e.body.find(key);
+  return it != e.body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool automatic(const EventRecord& e) {
+  auto p = e.actor.find("principal");
+  return p != e.actor.end() && p->is_string() && p->get<std::string>().starts_with("flowgate:");
+}
+
+}  // namespace
+
+json core_measures(const ProcessShape& shape, std::span<const EventRecord> events) {
+  std::map<std::string, Journey> journeys;
+  std::vector<std::string> order;  // instances in order of their start
+  std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> moves;
+  std::map<int, std::int64_t> escalations, automatic_escalations;
+  std::int64_t reopen_moves = 0;
+
+  auto enter = [](Journey& j, const std::string& state, std::int64_t at) {
+    if (!j.stays.empty() && !j.stays.back().left_ms) j.stays.back().left_ms = at;
+    j.stays.push_back({state, at, std::nullopt});
+  };
+  for (const EventRecord& e : events) {
+    if (e.type == "instance_started") {
+      Journey& j = journeys[e.instance_id];
+      order.push_back(e.instance_id);
+      j.started_ms = e.at_ms;
+      enter(j, body_text(e, "state"), e.at_ms);
+      continue;
+    }
+    auto it = journeys.find(e.instance_id);
+    if (it == journeys.end()) continue;
+    Journey& j = it->second;
+    if (e.type == "transitioned" || e.type == "migrated") {
+      const bool moved = e.type == "transitioned";
+      std::string from = body_text(e, moved ? "from" : "from_state");
+      std::string to = body_text(e, moved ? "to" : "to_state");
+      enter(j, to, e.at_ms);
+      if (!moved) continue;
+      ++moves[{from, to, body_text(e, "event")}];
+      const StateShape* a = shape.state(from);
+      const StateShape* b = shape.state(to);
+      if (a != nullptr && b != nullptr && a->tier > 0 && b->tier > a->tier) {
+        j.escalated_from.insert(a->tier);
+        ++escalations[a->tier];
+        if (automatic(e)) ++automatic_escalations[a->tier];
+      }
+      if (a != nullptr && b != nullptr && shape.in_last_stage_work(from) && b->stage_index >= 0 &&
+          b->stage_index < a->stage_index) {
+        j.reopened = true;
+        ++reopen_moves;
+      }
+    } else if (e.type == "completed") {
+      j.completed = true;
+      j.end_state = body_text(e, "state");
+      j.ended_ms = e.at_ms;
+    } else if (e.type == "cancelled") {
+      j.cancelled = true;
+      j.ended_ms = e.at_ms;
+      if (!j.stays.empty() && !j.stays.back().left_ms) j.stays.back().left_ms = e.at_ms;
+    }
+  }
+
+  const std::size_t n_stages = shape.stages.size();
+  auto is_terminal = [&](const std::string& s) {
+    const StateShape* st = shape.state(s);
+    return st != nullptr && st->terminal;
+  };
+  // Whether a stage has any non-terminal state: its funnel counts work there, not only endings.
+  std::vector<bool> stage_has_work(n_stages, false);
+  for (const auto& s : shape.states) {
+    if (s.stage_index >= 0 && !s.terminal)
+      stage_has_work[static_cast<std::size_t>(s.stage_index)] = true;
+  }
+
+  std::int64_t started = 0, completed = 0, cancelled = 0, won = 0, lost_terminal = 0;
+  std::vector<std::int64_t> entered(n_stages, 0), cycle;
+  std::vector<std::vector<std::int64_t>> stage_ms(n_stages);
+  std::map<std::string, std::vector<std::int64_t>> state_ms;
+  std::map<std::string, std::int64_t> visits, terminal_count;
+  std::map<int, std::int64_t> tier_entered, tier_escalated;
+  std::int64_t reopen_eligible = 0, reopened = 0;
+  for (const auto& id : order) {
+    const Journey& j = journeys[id];
+    ++started;
+    std::vector<bool> in_stage(n_stages, false);
+    std::vector<std::int64_t> total(n_stages, 0);
+    std::vector<bool> still_in(n_stages, false);
+    std::set<int> tiers;
+    bool last_stage_work = false;
+    for (const Stay& s : j.stays) {
+      ++visits[s.state];
+      const StateShape* st = shape.state(s.state);
+      if (s.left_ms) state_ms[s.state].push_back(*s.left_ms - s.entered_ms);
+      if (st == nullptr) continue;
+      if (st->tier > 0) tiers.insert(st->tier);
+      if (shape.in_last_stage_work(s.state)) last_stage_work = true;
+      if (st->stage_index < 0) continue;
+      auto k = static_cast<std::size_t>(st->stage_index);
+      if (st->terminal && stage_has_work[k]) continue;
+      in_stage[k] = true;
+      if (st->terminal) continue;
+      if (s.left_ms) {
+        total[k] += *s.left_ms - s.entered_ms;
+        still_in[k] = false;
+      } else {
+        still_in[k] = true;
+      }
+    }
+    for (std::size_t k = 0; k < n_stages; ++k) {
+      if (!in_stage[k]) continue;
+      ++entered[k];
+      if (stage_has_work[k] && !still_in[k]) stage_ms[k].push_back(total[k]);
+    }
+    for (int t : tiers) {
+      ++tier_entered[t];
+      if (j.escalated_from.contains(t)) ++tier_escalated[t];
+    }
+    if (last_stage_work) {
+      ++reopen_eligible;
+      if (j.reopened) ++reopened;
+    }
+    if (j.completed) {
+      ++completed;
+      ++terminal_count[j.end_state];
+      cycle.push_back(j.ended_ms - j.started_ms);
+      const StateShape* st = shape.state(j.end_state);
+      if (st != nullptr && st->outcome == "won") ++won;
+      if (st != nullptr && st->outcome == "lost") ++lost_terminal;
+    } else if (j.cancelled) {
+      ++cancelled;
+    }
+  }
+  const bool classified = std::any_of(shape.states.begin(), shape.states.end(),
+                                      [](const auto& s) { return s.outcome == "won"; });
+  json out;
+  out["instances"] = {{"started", started},
+                      {"completed", completed},
+                      {"cancelled", cancelled},
+                      {"open", started - completed - cancelled}};
+
+  json funnel = json::array();
+  for (std::size_t k = 0; k < n_stages; ++k) {
+    funnel.push_back(
+        {{"stage", shape.stages[k]},
+         {"entered", entered[k]},
+         {"conversion", k == 0 ? rate(entered[k], started) : rate(entered[k], entered[k - 1])},
+         {"of_started", rate(entered[k], started)}});
+  }
+  if (classified && n_stages > 0) {
+    funnel.push_back({{"stage", "won"},
+                      {"entered", won},
+                      {"conversion", rate(won, entered[n_stages - 1])},
+                      {"of_started", rate(won, started)}});
+  }
+  out["funnel"] = std::move(funnel);
+
+  const std::int64_t lost = lost_terminal + cancelled;
+  out["outcomes"] = {{"classified", classified},
+                     {"won", classified ? json(won) : json(nullptr)},
+                     {"lost", classified ? json(lost) : json(nullptr)},
+                     {"closed", completed + cancelled},
+                     {"cancelled", cancelled},
+                     {"win_rate", classified ? rate(won, won + lost) : json(nullptr)}};
+  json terminals = json::array();
+  for (const auto& s : shape.states) {
+    if (!s.terminal) continue;
+    auto it = terminal_count.find(s.id);
+    terminals.push_back({{"state", s.id},
+                         {"name", s.name},
+                         {"outcome", s.outcome},
+                         {"count", it == terminal_count.end() ? 0 : it->second}});
+  }
+  for (const auto& [state, count] : terminal_count) {
+    if (shape.state(state) == nullptr) {
+      terminals.push_back({{"state", state}, {"name", state}, {"outcome", ""}, {"count", count}});
+    }
+  }
+  out["terminals"] = std::move(terminals);
+  out["cycle_time"] = spread(cycle);
+
+  json stage_time = json::array();
+  for (std::size_t k = 0; k < n_stages; ++k) {
+    if (!stage_has_work[k]) continue;
+    json row = spread(stage_ms[k]);
+    row["stage"] = shape.stages[k];
+    stage_time.push_back(std::move(row));
+  }
+  out["stage_time"] = std::move(stage_time);
+
+  // Every state of the definition (file order), then states only the events know.
+  std::vector<std::pair<std::string, std::string>> states;  // (id, stage)
+  for (const auto& s : shape.states) states.emplace_back(s.id, s.stage);
+  for (const auto& [state, n] : visits) {
+    if (shape.state(state) == nullptr) states.emplace_back(state, "");
+  }
+  json state_time = json::array();
+  for (const auto& [state, stage] : states) {
+    if (is_terminal(state)) continue;
+    auto v = visits.find(state);
+    json row = spread(state_ms[state]);
+    row["state"] = state;
+    row["stage"] = stage;
+    row["visits"] = v == visits.end() ? 0 : v->second;
+    state_time.push_back(std::move(row));
+  }
+  out["state_time"] = std::move(state_time);
+
+  std::set<int> all_tiers;
+  for (const auto& s : shape.states) {
+    if (s.tier > 0) all_tiers.insert(s.tier);
+  }
+  json escalation = json::array();
+  for (int t : all_tiers) {
+    escalation.push_back({{"tier", t},
+                          {"entered", tier_entered[t]},
+                          {"escalated", tier_escalated[t]},
+                          {"rate", rate(tier_escalated[t], tier_entered[t])},
+                          {"escalations", escalations[t]},
+                          {"automatic", automatic_escalations[t]}});
+  }
+  out["escalation"] = std::move(escalation);
+  out["reopen"] = {{"eligible", reopen_eligible},
+                   {"reopened", reopened},
+                   {"reopens", reopen_moves},
+                   {"rate", rate(reopened, reopen_eligible)}};
+
+  json transitions = json::array();
+  for (const auto& [key, count] : moves) {
+    transitions.push_back({{"from", std::get<0>(key)},
+                           {"to", std::get<1>(key)},
+                           {"event", std::get<2>(key)},
+                           {"count", count}});
+  }
+  out["transitions"] = std::move(transitions);
+  return out;
+}
+
+}  // namespace flowgate::report

@@ -1,0 +1,187 @@
+#include <algorithm>
+#include <functional>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "report/render.h"
+
+namespace flowgate::report {
+
+using nlohmann::json;
+
+namespace {
+
+// The field that names a row of an array section.
+std::string row_label(const std::string& section, const json& row) {
+  if (section == "transitions") {
+    return fmt::format("{}->{}:{}", row.value("from", ""), row.value("to", ""),
+                       row.value("event", ""));
+  }
+  if (section == "escalation") return fmt::format("tier{}", row.value("tier", 0));
+  for (const char* field : {"stage", "state", "clock", "gate"}) {
+    if (auto it = row.find(field); it != row.end() && it->is_string()) return *it;
+  }
+  return "?";
+}
+
+void leaves(const json& object, const std::string& prefix,
+            const std::function<void(std::string, const json&)>& add) {
+  for (const auto& [key, value] : object.items()) {
+    if (value.is_number() || value.is_null()) add(prefix + key, value);
+  }
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string value_text(const json& v) {
+  if (v.is_null()) return "";
+  return v.dump();
+}
+
+const char* const kSkipped[] = {"period", "from", "to"};
+
+}  // namespace
+
+std::vector<MeasureRow> flatten(const json& doc) {
+  std::vector<MeasureRow> rows;
+  for (const auto& w : doc.value("workflows", json::array())) {
+    const std::string workflow = w.value("workflow", "");
+    for (const auto& p : w.value("periods", json::array())) {
+      const std::string period = p.value("period", "");
+      for (const auto& [section, value] : p.items()) {
+        if (std::find(std::begin(kSkipped), std::end(kSkipped), section) != std::end(kSkipped)) {
+          continue;
+        }
+        auto add = [&](std::string key, const json& v) {
+          rows.push_back({section, workflow, period, std::move(key), v});
+        };
+        if (value.is_object()) leaves(value, "", add);
+        if (value.is_array()) {
+          for (const auto& row : value) {
+            if (row.is_object()) leaves(row, row_label(section, row) + ".", add);
+          }
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+std::string render_csv(const json& doc) {
+  std::string out = "section,workflow,period,key,value\n";
+  for (const auto& r : flatten(doc)) {
+    out += fmt::format("{},{},{},{},{}\n", csv_field(r.section), csv_field(r.workflow),
+                       csv_field(r.period), csv_field(r.key), value_text(r.value));
+  }
+  return out;
+}
+
+namespace {
+
+std::string pct(const json& v) {
+  return v.is_number() ? fmt::format("{:.1f}%", v.get<double>() * 100.0) : std::string("-");
+}
+std::string num(const json& v) { return v.is_null() ? std::string("-") : v.dump(); }
+std::string text(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("-") : v.dump();
+}
+
+void period_table(std::string& out, const json& p) {
+  const json& i = p["instances"];
+  out += fmt::format("  instances: {} started, {} completed, {} cancelled, {} open\n",
+                     num(i["started"]), num(i["completed"]), num(i["cancelled"]), num(i["open"]));
+  out += "  funnel (stage: entered, conversion from the step before, share of started)\n";
+  for (const auto& f : p["funnel"]) {
+    out += fmt::format("    {:<28} {:>6}  {:>7}  {:>7}\n", text(f["stage"]), num(f["entered"]),
+                       pct(f["conversion"]), pct(f["of_started"]));
+  }
+  const json& o = p["outcomes"];
+  out += fmt::format("  outcomes: won {}, lost {} (cancelled {}), closed {}, win rate {}\n",
+                     num(o["won"]), num(o["lost"]), num(o["cancelled"]), num(o["closed"]),
+                     pct(o["win_rate"]));
+  for (const auto& t : p["terminals"]) {
+    out += fmt::format("    {:<28} {:<5} {:>6}\n", text(t["state"]), text(t["outcome"]),
+                       num(t["count"]));
+  }
+  const json& c = p["cycle_time"];
+  out += fmt::format("  cycle time (completed): n={} p50 {} p90 {}\n", num(c["count"]),
+                     text(c["p50"]), text(c["p90"]));
+  out += "  time in stage (n, p50, p90)\n";
+  for (const auto& s : p["stage_time"]) {
+    out += fmt::format("    {:<28} {:>6}  {:>10}  {:>10}\n", text(s["stage"]), num(s["count"]),
+                       text(s["p50"]), text(s["p90"]));
+  }
+  out += "  time in state (visits, n left, p50, p90)\n";
+  for (const auto& s : p["state_time"]) {
+    if (s["visits"] == 0) continue;
+    out += fmt::format("    {:<28} {:>6}  {:>6}  {:>10}  {:>10}\n", text(s["state"]),
+                       num(s["visits"]), num(s["count"]), text(s["p50"]), text(s["p90"]));
+  }
+  if (!p["escalation"].empty()) {
+    out += "  escalation per tier (entered, escalated, rate, escalations, automatic)\n";
+    for (const auto& e : p["escalation"]) {
+      out += fmt::format("    L{:<27} {:>6}  {:>6}  {:>7}  {:>6}  {:>6}\n", num(e["tier"]),
+                         num(e["entered"]), num(e["escalated"]), pct(e["rate"]),
+                         num(e["escalations"]), num(e["automatic"]));
+    }
+  }
+  const json& r = p["reopen"];
+  out += fmt::format("  reopen: {} of {} reached the last stage's work were reopened ({})\n",
+                     num(r["reopened"]), num(r["eligible"]), pct(r["rate"]));
+  if (p.contains("sla") && !p["sla"].empty()) {
+    out +=
+        "  SLA/OLA clocks (kind, completed, met, breached, on time, p50, p90 business time, "
+        "open)\n";
+    for (const auto& s : p["sla"]) {
+      auto dur = [](const json& v) {
+        return v.is_number() ? fmt::format("{:.1f}h", v.get<double>() / 3'600'000.0)
+                             : std::string("-");
+      };
+      out += fmt::format("    {:<20} {:<3} {:>5} {:>5} {:>5} {:>7} {:>8} {:>8} {:>5}\n",
+                         text(s["clock"]), text(s["kind"]), num(s["count"]), num(s["met"]),
+                         num(s["breached"]), pct(s["on_time_rate"]), dur(s["p50_business_ms"]),
+                         dur(s["p90_business_ms"]), num(s["open"]));
+    }
+  }
+  if (p.contains("gates") && !p["gates"].empty()) {
+    out += "  gates (rounds, decided, go, kill, hold, recycle, pass rate, median decision)\n";
+    for (const auto& g : p["gates"]) {
+      out += fmt::format("    {:<24} {:>5} {:>5} {:>4} {:>4} {:>4} {:>4} {:>7} {:>8}\n",
+                         text(g["gate"]), num(g["rounds"]), num(g["decided"]), num(g["go"]),
+                         num(g["kill"]), num(g["hold"]), num(g["recycle"]), pct(g["pass_rate"]),
+                         text(g["median_time_to_decision"]));
+    }
+  }
+}
+
+}  // namespace
+
+std::string render_table(const json& doc) {
+  std::string out;
+  const json& r = doc["report"];
+  out += fmt::format("flowgate report of {} (period: {}, since {}, until {}; instances by start)\n",
+                     text(r["database"]), text(r["period"]), text(r["since"]), text(r["until"]));
+  for (const auto& w : doc["warnings"]) out += fmt::format("warning: {}\n", text(w));
+  if (doc["workflows"].empty()) out += "\nno workflows in the database\n";
+  for (const auto& w : doc["workflows"]) {
+    out += fmt::format("\n== {} ({}, version {})\n", text(w["workflow"]), text(w["name"]),
+                       num(w["version"]));
+    if (w["periods"].empty()) out += "  no instances started in the selected time\n";
+    for (const auto& p : w["periods"]) {
+      out += fmt::format("\n-- {} {}\n", text(w["workflow"]), text(p["period"]));
+      period_table(out, p);
+    }
+  }
+  return out;
+}
+
+}  // namespace flowgate::report

@@ -1,0 +1,117 @@
+// `flowgate report DB [--workflow W] [--since T] [--until T] [--period month|week|quarter]
+// [--format table|json|csv] [--html FILE]`: the measures of docs/report.md by workflow and period.
+// The core measures come from engine/report; each period gets the SLA plugin's clock figures and
+// the gate plugin's review figures over the same events. Read-only on the database.
+// Exit status: 0 written, 1 refused (an unknown workflow), 2 usage, 3 the database cannot be read
+// or the page cannot be written.
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "audit/audit_db.h"
+#include "plugins/gate/report.h"
+#include "plugins/sla/report.h"
+#include "report/render.h"
+#include "report/report.h"
+#include "tools/flowgate/audit_cli.h"
+#include "tools/flowgate/cli_util.h"
+#include "tools/flowgate/command.h"
+
+namespace flowgate::cli {
+namespace {
+
+struct ReportArgs {
+  std::string db;
+  std::string workflow;
+  std::string since;
+  std::string until;
+  std::string period = "all";
+  std::string format = "table";
+  std::string html;
+};
+
+int run_report(const ReportArgs& a) {
+  if (auto ok = require_db(a.db); !ok) return report_error(ok.error());
+  report::ReportOptions options;
+  options.workflow = a.workflow;
+  options.period = report::parse_period(a.period).value_or(report::Period::kAll);
+  if (!a.since.empty()) {
+    auto t = parse_time_option(a.since, "--since");
+    if (!t) return report_error(t.error());
+    options.since_ms = *t;
+  }
+  if (!a.until.empty()) {
+    auto t = parse_time_option(a.until, "--until");
+    if (!t) return report_error(t.error());
+    options.until_ms = *t;
+  }
+  auto db = audit::AuditDb::open(a.db);
+  if (!db) return report_error(db.error());
+  auto data = report::collect(**db, *audit_plugins().sections, options);
+  if (!data) {
+    // An unknown workflow is a refusal; since >= until is a usage error.
+    if (data.error().code == ErrorCode::kInvalidArgument && options.since_ms && options.until_ms &&
+        *options.since_ms >= *options.until_ms) {
+      std::cerr << "flowgate: " << data.error().to_string() << "\n";
+      return kExitUsage;
+    }
+    if (data.error().code == ErrorCode::kInvalidArgument) {
+      std::cerr << "flowgate: " << data.error().to_string() << "\n";
+      return kExitRefused;
+    }
+    return report_error(data.error());
+  }
+  nlohmann::json doc = report::to_document(
+      *data, options, a.db, [](const report::Bucket& bucket, nlohmann::json& period) {
+        period["sla"] = nlohmann::json::array();
+        for (const auto& row : sla::clock_report(bucket.events))
+          period["sla"].push_back(row.to_json());
+        period["gates"] = nlohmann::json::array();
+        for (const auto& row : gate::gate_report(bucket.events)) {
+          period["gates"].push_back(row.to_json());
+        }
+      });
+  if (!a.html.empty()) {
+    std::ofstream page(a.html, std::ios::binary | std::ios::trunc);
+    page << report::render_html(doc);
+    page.close();
+    if (!page) {
+      return report_error(Error(ErrorCode::kStorage, fmt::format("cannot write {}", a.html)));
+    }
+  }
+  if (a.format == "json") {
+    std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else if (a.format == "csv") {
+    std::cout << report::render_csv(doc);
+  } else {
+    std::cout << report::render_table(doc);
+  }
+  std::cout.flush();
+  return std::cout ? kExitOk : kExitStorage;
+}
+
+CommandRegistrar report_verb(
+    "report",
+    "measures by workflow and period: funnel, win rate, stage times, SLA/OLA, escalation, "
+    "reopen, gates",
+    [](CLI::App& sub) {
+      auto a = std::make_shared<ReportArgs>();
+      add_db_argument(sub, a->db);
+      sub.add_option("--workflow", a->workflow, "only this workflow");
+      sub.add_option("--since", a->since,
+                     "instances started at or after (RFC 3339 datetime or YYYY-MM-DD)");
+      sub.add_option("--until", a->until, "instances started before (RFC 3339 or YYYY-MM-DD)");
+      sub.add_option("--period", a->period,
+                     "group instances by start: all (default), week, month "
+                     "or quarter")
+          ->check(CLI::IsMember({"all", "week", "month", "quarter"}));
+      sub.add_option("--format", a->format, "table (default), json or csv")
+          ->check(CLI::IsMember({"table", "json", "csv"}));
+      sub.add_option("--html", a->html, "also write one self-contained HTML page to FILE");
+      return [a]() { return run_report(*a); };
+    });
+
+}  // namespace
+}  // namespace flowgate::cli
