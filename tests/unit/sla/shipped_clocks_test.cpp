@@ -188,3 +188,51 @@ TEST_CASE("presales: the customer is called back within three working days of ea
   CHECK(d.clock("customer_callback").breached);
   CHECK(d.events(sla::event::kWarning, "customer_callback").size() == 2);  // one per cycle
 }
+
+TEST_CASE("LTC: a bid authorisation the gatekeepers leave open for two working days breaches",
+          "[sla][shipped][ltc][gate]") {
+  Driver d(shipped("ltc"), at("2026-03-09T09:00:00Z"));  // Monday 10:00 in Berlin
+  auto vote_go = [&](const std::string& who, const std::string& role, json answers, json scores) {
+    Command v;
+    v.kind = CommandKind::kPlugin;
+    v.plugin = "gate";
+    v.action = "vote";
+    v.actor.principal = who;
+    v.actor.roles = {role};
+    v.payload = {
+        {"decision", "go"}, {"answers", std::move(answers)}, {"scores", std::move(scores)}};
+    auto r = d.run(v);
+    INFO((r ? std::string() : r.error().to_string()));
+    REQUIRE(r);
+  };
+  d.start({{"channel", "web"}});
+  d.fire("assign_lead", {{"account_owner", "Ana Silva"}, {"region", "emea"}});
+  d.fire("contact_lead", {{"budget_confirmed", true}, {"estimated_value", "300000"}});
+  d.fire("qualify_lead", {{"expected_close", "2026-09-30"}});
+  vote_go("dora", "sales_director", {{"real_need", true}, {"buying_authority", true}},
+          {{"budget_fit", 4}, {"timing", 3}});
+  d.fire("complete_analysis", {{"main_competitor", "Globex"}});
+  d.fire("record_first_contact", {{"budget_approved", true}, {"budget_amount", "320000"}});
+  d.fire("send_initial_quote", {{"amount", "310000"}});
+  d.fire("authorise_to_bid", {{"presales_days", 25}});
+  REQUIRE(d.state().lifecycle == Lifecycle::kAwaitingGate);
+  auto clock = d.clock("bid_decision");
+  CHECK(clock.status == ClockStatus::kRunning);
+  // Two 10-hour working days from Monday 10:00 Berlin: Wednesday 10:00 Berlin.
+  CHECK(clock.planned_breach_at == at("2026-03-11T09:00:00Z"));
+  d.advance_to(at("2026-03-11T10:00:00Z"));
+  auto breached = d.events(sla::event::kBreached, "bid_decision");
+  REQUIRE(breached.size() == 1);
+  CHECK(breached[0].body["notify"] == json::array({"sales_director"}));
+  CHECK(d.events(sla::event::kWarning, "bid_decision").size() == 1);
+  // The decision, late, stops the clock as breached; the deal goes on.
+  vote_go("pia", "presales_lead", {{"budget_confirmed", true}, {"decision_maker_identified", true}},
+          {{"competitive_position", 7}, {"strategic_fit", 8}, {"presales_cost", 6}});
+  vote_go("dora", "sales_director",
+          {{"budget_confirmed", true}, {"decision_maker_identified", true}},
+          {{"competitive_position", 8}, {"strategic_fit", 7}, {"presales_cost", 7}});
+  CHECK(d.state().state == "second_contact");
+  auto done = d.events(sla::event::kCompleted, "bid_decision");
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].body["met"] == false);
+}
