@@ -1,0 +1,673 @@
+#include "scenario/simulate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <future>
+#include <mutex>
+#include <queue>
+#include <random>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "definition/value.h"
+#include "runtime/catalog.h"
+#include "runtime/clock.h"
+#include "runtime/decide.h"
+#include "runtime/engine.h"
+
+namespace flowgate::scenario {
+namespace {
+
+using nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::uint16_t kNoState = 0xffff;
+
+// One core move, kept compact: 100,000 instances make millions of them.
+struct Move {
+  std::uint32_t instance = 0;  // n of "<workflow>-<n>"
+  std::uint16_t from = kNoState;
+  std::uint16_t to = kNoState;
+  std::int64_t at_ms = 0;
+  bool automatic = false;  // fired by a plugin (an SLA breach escalating), not by a person
+};
+
+// What the commit listener keeps of the recorded events.
+struct Recorder {
+  std::mutex mu;
+  std::vector<Move> moves;
+  std::vector<EventRecord> plugin_events;   // bodies trimmed to what the plugin reports read
+  std::unordered_set<std::string> touched;  // instances a timer changed since the last look
+  std::int64_t events = 0;
+};
+
+std::uint32_t instance_number(const std::string& id) {
+  auto dash = id.rfind('-');
+  return dash == std::string::npos ? 0
+                                   : static_cast<std::uint32_t>(std::stoul(id.substr(dash + 1)));
+}
+
+json trimmed_body(const json& body) {
+  static const char* kKeep[] = {"clock", "kind",  "cycle",    "met",     "business_elapsed_ms",
+                                "gate",  "round", "decision", "workflow"};
+  json out = json::object();
+  for (const char* k : kKeep) {
+    if (auto it = body.find(k); it != body.end()) out[k] = *it;
+  }
+  return out;
+}
+
+// --- weights and random values ---
+
+class Chooser {
+ public:
+  Chooser(const Workflow& wf, const SimulationConfig& cfg, std::uint64_t seed)
+      : wf_(wf), cfg_(cfg), rng_(seed) {
+    for (const auto& t : wf.transitions) {
+      auto it = cfg.weights.find(t.event);
+      weight_.push_back(it != cfg.weights.end() ? it->second : 1.0);
+    }
+  }
+
+  // "#<index>" over "<from>.<event>" over "<event>" (resolved in the constructor).
+  double weight(const TransitionDef& t, const std::string& state) const {
+    if (auto it = cfg_.weights.find("#" + std::to_string(t.index)); it != cfg_.weights.end()) {
+      return it->second;
+    }
+    if (auto it = cfg_.weights.find(state + "." + t.event); it != cfg_.weights.end()) {
+      return it->second;
+    }
+    return weight_[t.index];
+  }
+
+  std::mt19937_64& rng() { return rng_; }
+  double uniform() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
+  std::int64_t between(std::int64_t lo, std::int64_t hi) {
+    if (hi <= lo) return lo;
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng_);
+  }
+  std::int64_t delay(const std::string& state) {
+    std::int64_t mean = cfg_.mean_delay_ms;
+    if (auto it = cfg_.state_delay_ms.find(state); it != cfg_.state_delay_ms.end())
+      mean = it->second;
+    if (mean <= 0) return 0;
+    return static_cast<std::int64_t>(std::exponential_distribution<double>(1.0 / mean)(rng_));
+  }
+
+  // A value of `type` within the bounds of `field` (when the payload lands in a field).
+  json value(Type type, const std::vector<std::string>& members, const FieldDef* field,
+             std::int64_t now_ms) {
+    auto bound = [&](const std::optional<Value>& v, std::int64_t fallback) {
+      return v && !v->is_null() ? v->as_int() : fallback;
+    };
+    switch (type) {
+      case Type::kBool:
+        return uniform() < 0.7;
+      case Type::kInt: {
+        std::int64_t lo = field ? bound(field->min, 1) : 1;
+        std::int64_t hi = field ? bound(field->max, lo + 9) : lo + 9;
+        return between(std::max<std::int64_t>(lo, lo == 0 ? 1 : lo), std::min(hi, lo + 400));
+      }
+      case Type::kDecimal:
+      case Type::kMoney: {
+        std::int64_t lo = field && field->min ? field->min->as_units() : 0;
+        std::int64_t hi = field && field->max
+                              ? field->max->as_units()
+                              : lo + (type == Type::kMoney ? 100'000 : 100) * kDecimalScale;
+        if (type == Type::kMoney) lo = std::max(lo, kDecimalScale);  // at least 1.00
+        std::int64_t units = between(lo, hi);
+        if (type == Type::kMoney) units -= units % 10'000;  // whole cents
+        return format_decimal_units(units);
+      }
+      case Type::kEnum: {
+        const auto& list = !members.empty() ? members : field ? field->enum_values : members;
+        if (list.empty()) return "";
+        return list[static_cast<std::size_t>(
+            between(0, static_cast<std::int64_t>(list.size()) - 1))];
+      }
+      case Type::kDate:
+        return format_date_days(now_ms / 86'400'000 + between(0, 90));
+      case Type::kDateTime:
+        return format_datetime_ms(now_ms);
+      case Type::kDuration:
+        return format_duration_ms(between(1, 8) * 3'600'000);
+      case Type::kString:
+      default: {
+        std::size_t min_len =
+            field && field->min ? static_cast<std::size_t>(field->min->as_int()) : 0;
+        std::string s = fmt::format("sim-{:06}", between(0, 999'999));
+        while (s.size() < min_len) s += "x";
+        return s;
+      }
+    }
+  }
+
+  json payload(const TransitionDef& t, std::int64_t now_ms) {
+    json out = json::object();
+    for (const auto& p : t.payload) {
+      if (!p.required && uniform() < 0.5) continue;
+      const FieldDef* target = nullptr;
+      for (const auto& a : t.set) {
+        if (a.value.source() == "event." + p.name) target = &wf_.fields[a.field_index];
+      }
+      out[p.name] = value(p.type, p.enum_values, target, now_ms);
+    }
+    return out;
+  }
+
+  json start_data(std::int64_t now_ms) {
+    json out = json::object();
+    for (const auto& f : wf_.fields) {
+      if (f.required && !f.default_value) out[f.name] = value(f.type, f.enum_values, &f, now_ms);
+    }
+    return out;
+  }
+
+  std::string gate_decision(const std::vector<std::string>& available) {
+    std::vector<double> w;
+    for (const auto& d : available) {
+      auto it = cfg_.gate_weights.find(d);
+      w.push_back(it != cfg_.gate_weights.end() ? it->second : d == "go" ? 6.0 : 1.0);
+    }
+    double total = 0;
+    for (double x : w) total += x;
+    if (total <= 0) return "go";
+    double r = uniform() * total;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if ((r -= w[i]) < 0) return available[i];
+    }
+    return available.back();
+  }
+
+ private:
+  const Workflow& wf_;
+  const SimulationConfig& cfg_;
+  std::mt19937_64 rng_;
+  std::vector<double> weight_;
+};
+
+// --- one synthetic instance ---
+
+struct SimInstance {
+  std::string id;
+  json view;  // the instance as of its last command (or re-read after a timer)
+  int steps = 0;
+  std::string round_key;  // "<gate>#<round>" the decision below is for
+  std::string decision;
+  bool done = false;
+  bool stuck = false;     // no transition could be taken
+  bool at_limit = false;  // max_steps reached
+};
+
+Actor sim_actor(const Workflow& wf) {
+  Actor a;
+  a.principal = "sim-user";
+  for (const auto& r : wf.roles) a.roles.push_back(r.id);
+  return a;
+}
+
+// The next command of an active instance, or nullopt when nothing can be fired.
+std::optional<Command> next_fire(const Workflow& wf, SimInstance& inst, Chooser& chooser,
+                                 std::int64_t now_ms, const Actor& actor) {
+  InstanceSnapshot snap;
+  snap.instance_id = inst.id;
+  snap.workflow_id = wf.id;
+  snap.version = wf.version;
+  snap.state = inst.view.value("state", std::string());
+  snap.lifecycle = inst.view.value("lifecycle", std::string());
+  snap.data = inst.view.value("data", json::object());
+  auto state = from_snapshot(snap, wf);
+  if (!state) return std::nullopt;
+  std::vector<const TransitionDef*> open;
+  std::vector<double> weights;
+  for (const auto& t : wf.transitions) {
+    if (!t.leaves(state->state)) continue;
+    double w = chooser.weight(t, state->state);
+    if (w <= 0) continue;
+    open.push_back(&t);
+    weights.push_back(w);
+  }
+  while (!open.empty()) {
+    double total = 0;
+    for (double w : weights) total += w;
+    double r = chooser.uniform() * total;
+    std::size_t pick = open.size() - 1;
+    for (std::size_t i = 0; i < open.size(); ++i) {
+      if ((r -= weights[i]) < 0) {
+        pick = i;
+        break;
+      }
+    }
+    const TransitionDef& t = *open[pick];
+    std::optional<Command> fallback;
+    for (int attempt = 0; attempt < 12; ++attempt) {
+      Command c;
+      c.kind = CommandKind::kFire;
+      c.instance_id = inst.id;
+      c.event = t.event;
+      c.payload = chooser.payload(t, now_ms);
+      c.actor = actor;
+      auto events = fire_events(wf, *state, c, now_ms);
+      if (!events || events->empty()) continue;
+      auto taken = events->front().body.value("transition", std::int64_t{-1});
+      if (taken == static_cast<std::int64_t>(t.index)) return c;
+      if (!fallback) fallback = std::move(c);
+    }
+    if (fallback) return fallback;
+    open.erase(open.begin() + static_cast<std::ptrdiff_t>(pick));
+    weights.erase(weights.begin() + static_cast<std::ptrdiff_t>(pick));
+  }
+  return std::nullopt;
+}
+
+// The next vote on the instance's open gate round.
+std::optional<Command> next_vote(SimInstance& inst, Chooser& chooser) {
+  json open = inst.view.value("gate", json::object()).value("open", json());
+  if (!open.is_object()) return std::nullopt;
+  std::string key = fmt::format("{}#{}", open.value("gate", std::string()), open.value("round", 0));
+  if (inst.round_key != key) {
+    inst.round_key = key;
+    inst.decision = chooser.gate_decision(open.value("decisions", std::vector<std::string>{"go"}));
+  }
+  std::string role;
+  std::size_t taken = 0;
+  for (const auto& seat : open.value("seats", json::array())) {
+    auto voted = seat.value("voted_by", json::array()).size();
+    if (voted < static_cast<std::size_t>(seat.value("seats", 1))) {
+      role = seat.value("role", std::string());
+      taken = voted;
+      break;
+    }
+  }
+  if (role.empty()) return std::nullopt;
+  Command c;
+  c.kind = CommandKind::kPlugin;
+  c.plugin = "gate";
+  c.action = "vote";
+  c.instance_id = inst.id;
+  c.actor.principal = fmt::format("sim-{}-{}", role, taken + 1);
+  c.actor.roles = {role};
+  json payload = {{"decision", inst.decision}, {"role", role}};
+  json criteria = open.value("criteria", json::object());
+  if (inst.decision == "go") {
+    json answers = json::object(), scores = json::object();
+    for (const auto& m : criteria.value("must_meet", json::array()))
+      answers[m.value("id", "")] = true;
+    for (const auto& s : criteria.value("should_meet", json::array())) {
+      scores[s.value("id", "")] = s.value("max", 10);
+    }
+    if (!answers.empty()) payload["answers"] = answers;
+    if (!scores.empty()) payload["scores"] = scores;
+  } else {
+    payload["reason"] = "simulated " + inst.decision;
+  }
+  c.payload = std::move(payload);
+  return c;
+}
+
+// --- the report ---
+
+struct Percentiles {
+  std::int64_t count = 0;
+  double mean = 0;
+  std::int64_t p50 = 0, p90 = 0;
+};
+
+Percentiles percentiles(std::vector<std::int64_t>& v) {
+  Percentiles p;
+  if (v.empty()) return p;
+  std::sort(v.begin(), v.end());
+  p.count = static_cast<std::int64_t>(v.size());
+  long double sum = 0;
+  for (auto x : v) sum += x;
+  p.mean = static_cast<double>(sum / v.size());
+  auto rank = [&](double q) {
+    auto k = static_cast<std::size_t>(std::ceil(q / 100.0 * static_cast<double>(v.size())));
+    return v[std::max<std::size_t>(k, 1) - 1];
+  };
+  p.p50 = rank(50);
+  p.p90 = rank(90);
+  return p;
+}
+
+std::string hours_text(std::int64_t ms) {
+  if (ms < 60'000) return fmt::format("{}s", ms / 1000);
+  std::int64_t d = ms / 86'400'000, h = ms / 3'600'000 % 24, m = ms / 60'000 % 60;
+  std::string out;
+  if (d) out += fmt::format("{}d", d);
+  if (h) out += fmt::format("{}h", h);
+  if (m && !d) out += fmt::format("{}m", m);
+  return out.empty() ? "0s" : out;
+}
+
+json stay_rows(const std::map<std::string, std::vector<std::int64_t>>& stays,
+               const std::vector<std::string>& order, const char* key) {
+  json rows = json::array();
+  for (const auto& name : order) {
+    auto it = stays.find(name);
+    if (it == stays.end()) continue;
+    auto values = it->second;
+    auto p = percentiles(values);
+    rows.push_back({{key, name},
+                    {"stays", p.count},
+                    {"mean", hours_text(static_cast<std::int64_t>(p.mean))},
+                    {"p50", hours_text(p.p50)},
+                    {"p90", hours_text(p.p90)},
+                    {"mean_ms", static_cast<std::int64_t>(p.mean)},
+                    {"p50_ms", p.p50},
+                    {"p90_ms", p.p90}});
+  }
+  return rows;
+}
+
+json core_report(const Workflow& wf, std::vector<Move>& moves) {
+  std::stable_sort(moves.begin(), moves.end(),
+                   [](const Move& a, const Move& b) { return a.instance < b.instance; });
+  std::vector<std::int64_t> reached(wf.states.size(), 0);
+  std::map<std::string, std::vector<std::int64_t>> by_state, by_stage;
+  std::map<std::string, std::int64_t> automatic;
+  auto stage_of = [&](std::uint16_t s) {
+    const auto& st = wf.states[s];
+    return st.stage.empty() ? st.id : st.stage;
+  };
+  std::size_t i = 0;
+  std::vector<bool> seen(wf.states.size());
+  while (i < moves.size()) {
+    std::size_t j = i;
+    std::fill(seen.begin(), seen.end(), false);
+    std::int64_t state_since = 0, stage_since = 0;
+    for (; j < moves.size() && moves[j].instance == moves[i].instance; ++j) {
+      const Move& m = moves[j];
+      if (m.to == kNoState) continue;
+      if (!seen[m.to]) reached[m.to] += 1;
+      seen[m.to] = true;
+      if (m.automatic && m.from != kNoState) {
+        automatic[fmt::format("{} -> {}", wf.states[m.from].id, wf.states[m.to].id)] += 1;
+      }
+      if (m.from == kNoState) {
+        state_since = stage_since = m.at_ms;
+        continue;
+      }
+      if (m.from == m.to) continue;
+      by_state[wf.states[m.from].id].push_back(m.at_ms - state_since);
+      state_since = m.at_ms;
+      if (stage_of(m.from) != stage_of(m.to)) {
+        by_stage[stage_of(m.from)].push_back(m.at_ms - stage_since);
+        stage_since = m.at_ms;
+      }
+    }
+    i = j;
+  }
+  json funnel = json::array();
+  std::vector<std::string> state_order, stage_order;
+  for (std::size_t s = 0; s < wf.states.size(); ++s) {
+    const auto& st = wf.states[s];
+    funnel.push_back({{"state", st.id},
+                      {"stage", st.stage},
+                      {"terminal", st.terminal},
+                      {"reached", reached[s]}});
+    state_order.push_back(st.id);
+    std::string stage = st.stage.empty() ? st.id : st.stage;
+    if (std::find(stage_order.begin(), stage_order.end(), stage) == stage_order.end()) {
+      stage_order.push_back(stage);
+    }
+  }
+  json escalations = json::array();
+  for (const auto& [what, n] : automatic)
+    escalations.push_back({{"transition", what}, {"count", n}});
+  return {{"funnel", funnel},
+          {"time_in_stage", stay_rows(by_stage, stage_order, "stage")},
+          {"time_in_state", stay_rows(by_state, state_order, "state")},
+          {"automatic_transitions", escalations}};
+}
+
+// Counts by (state, lifecycle) read back from the store, page by page.
+Result<std::map<std::pair<std::string, std::string>, std::int64_t>> store_counts(
+    Engine& engine, const std::string& workflow) {
+  std::map<std::pair<std::string, std::string>, std::int64_t> out;
+  InstanceFilter f;
+  f.workflow_id = workflow;
+  f.limit = 10'000;
+  for (;;) {
+    auto page = engine.list(f);
+    if (!page) return fail(page.error());
+    if (page->empty()) break;
+    for (const auto& v : *page) {
+      out[{v.value("state", std::string()), v.value("lifecycle", std::string())}] += 1;
+    }
+    f.after_id = page->back().value("instance_id", std::string());
+    if (static_cast<std::int64_t>(page->size()) < f.limit) break;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationConfig& cfg,
+                      const SimulationRun& run) {
+  const Workflow& wf = *wf_ptr;
+  if (cfg.instances < 0) return fail(ErrorCode::kInvalidArgument, "--instances must be at least 0");
+  if (cfg.tick_ms <= 0) return fail(ErrorCode::kInvalidArgument, "the tick must be positive");
+  auto wall_start = SteadyClock::now();
+  auto catalog = std::make_shared<Catalog>();
+  catalog->add(wf_ptr);
+  auto clock = std::make_shared<SimulatedClock>(cfg.start_ms);
+  EngineOptions opts;
+  opts.db_path = run.db_path;
+  opts.synchronous_full = false;
+  opts.max_batch = 8192;
+  opts.checkpoint_every = 1'000'000;
+  opts.cache_capacity =
+      static_cast<std::size_t>(std::max<std::int64_t>(cfg.instances, 1000)) + 1000;
+  opts.hooks = run.hooks;
+  opts.run_scheduler = false;
+  static const SectionRegistry kNoSections;
+  auto opened = Engine::open(opts, catalog, clock, run.sections ? *run.sections : kNoSections);
+  if (!opened) return fail(opened.error());
+  std::unique_ptr<Engine> engine = std::move(*opened);
+
+  Recorder rec;
+  std::unordered_map<std::string, std::uint16_t> state_no;
+  for (std::size_t s = 0; s < wf.states.size(); ++s)
+    state_no[wf.states[s].id] = static_cast<std::uint16_t>(s);
+  auto state_index = [&](const json& v) {
+    auto it = v.is_string() ? state_no.find(v.get<std::string>()) : state_no.end();
+    return it == state_no.end() ? kNoState : it->second;
+  };
+  auto listener = engine->subscribe([&](const std::vector<EventRecord>& events) {
+    std::lock_guard lock(rec.mu);
+    for (const auto& e : events) {
+      rec.events += 1;
+      std::string principal = e.actor.value("principal", std::string());
+      bool automatic = principal.starts_with("flowgate:");
+      if (automatic) rec.touched.insert(e.instance_id);
+      if (e.type == events::kInstanceStarted) {
+        rec.moves.push_back({instance_number(e.instance_id), kNoState,
+                             state_index(e.body.value("state", json())), e.at_ms, false});
+      } else if (e.type == events::kTransitioned) {
+        rec.moves.push_back({instance_number(e.instance_id),
+                             state_index(e.body.value("from", json())),
+                             state_index(e.body.value("to", json())), e.at_ms, automatic});
+      } else if (e.type.find('.') != std::string::npos) {
+        EventRecord slim;
+        slim.instance_id = e.instance_id;
+        slim.seq = e.seq;
+        slim.at_ms = e.at_ms;
+        slim.type = e.type;
+        slim.body = trimmed_body(e.body);
+        rec.plugin_events.push_back(std::move(slim));
+      }
+    }
+  });
+
+  Chooser chooser(wf, cfg, cfg.seed);
+  Actor actor = sim_actor(wf);
+  std::vector<std::int64_t> arrivals(static_cast<std::size_t>(cfg.instances));
+  for (auto& a : arrivals)
+    a = cfg.start_ms + chooser.between(0, std::max<std::int64_t>(cfg.period_ms - 1, 0));
+  std::sort(arrivals.begin(), arrivals.end());
+  std::size_t next_arrival = 0;
+
+  std::vector<SimInstance> instances;
+  instances.reserve(arrivals.size());
+  using Due = std::pair<std::int64_t, std::size_t>;  // (due, index into instances)
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> agenda;
+  const std::int64_t end_ms = cfg.start_ms + cfg.horizon_ms;
+  std::int64_t commands = 0, refused = 0, stuck = 0, at_limit = 0;
+  std::map<std::string, std::int64_t> refusals;
+
+  while (next_arrival < arrivals.size() || !agenda.empty()) {
+    std::int64_t next = std::numeric_limits<std::int64_t>::max();
+    if (next_arrival < arrivals.size()) next = arrivals[next_arrival];
+    if (!agenda.empty()) next = std::min(next, agenda.top().first);
+    if (next > end_ms) break;
+    std::int64_t now = std::max(next, clock->now_ms());
+    if (auto ok = engine->advance_clock(now); !ok) return fail(ok.error());
+    std::int64_t tick_end = now + cfg.tick_ms;
+
+    std::vector<std::pair<std::size_t, std::future<Result<CommandOutcome>>>> pending;
+    while (next_arrival < arrivals.size() && arrivals[next_arrival] < tick_end) {
+      ++next_arrival;
+      Command c;
+      c.kind = CommandKind::kStart;
+      c.workflow_id = wf.id;
+      c.data = chooser.start_data(now);
+      c.actor = actor;
+      instances.emplace_back();
+      pending.emplace_back(instances.size() - 1, engine->submit(std::move(c)));
+    }
+    std::vector<std::size_t> due;
+    while (!agenda.empty() && agenda.top().first < tick_end) {
+      due.push_back(agenda.top().second);
+      agenda.pop();
+    }
+    std::unordered_set<std::string> touched;
+    {
+      std::lock_guard lock(rec.mu);
+      touched.swap(rec.touched);
+    }
+    for (std::size_t idx : due) {
+      SimInstance& inst = instances[idx];
+      if (touched.count(inst.id)) {
+        if (auto v = engine->get(inst.id)) inst.view = std::move(*v);
+      }
+      std::string lifecycle = inst.view.value("lifecycle", std::string());
+      std::optional<Command> c;
+      if (lifecycle == "awaiting_gate") {
+        c = next_vote(inst, chooser);
+      } else if (lifecycle == "active") {
+        if (inst.steps >= cfg.max_steps) {
+          inst.at_limit = true;
+          ++at_limit;
+        } else {
+          c = next_fire(wf, inst, chooser, now, actor);
+          if (!c) {
+            inst.stuck = true;
+            ++stuck;
+          }
+        }
+      }
+      if (!c) {
+        inst.done = true;
+        continue;
+      }
+      inst.steps += 1;
+      pending.emplace_back(idx, engine->submit(std::move(*c)));
+    }
+    for (auto& [idx, fut] : pending) {
+      SimInstance& inst = instances[idx];
+      auto r = fut.get();
+      ++commands;
+      if (!r) {
+        ++refused;
+        refusals[std::string(error_code_name(r.error().code))] += 1;
+        if (inst.id.empty()) continue;  // a refused start: nothing to drive
+        // A vote the gate refuses (an exit that cannot be taken now) becomes a go next time.
+        if (inst.decision != "go") inst.decision = "go";
+        if (auto v = engine->get(inst.id)) inst.view = std::move(*v);
+      } else {
+        inst.view = std::move(r->instance);
+        if (inst.id.empty()) inst.id = inst.view.value("instance_id", std::string());
+      }
+      std::string lifecycle = inst.view.value("lifecycle", std::string());
+      if (lifecycle == "completed" || lifecycle == "cancelled") {
+        inst.done = true;
+        continue;
+      }
+      agenda.push(
+          {now + std::max<std::int64_t>(chooser.delay(inst.view.value("state", std::string())), 1),
+           idx});
+    }
+    if (run.progress) run.progress(static_cast<std::int64_t>(next_arrival), cfg.instances);
+  }
+  auto final_now = clock->now_ms();
+  auto counts = store_counts(*engine, wf.id);
+  auto stats = engine->stats();
+  engine->unsubscribe(listener);
+  engine->stop();
+  if (!counts) return fail(counts.error());
+
+  json report = {{"workflow", wf.id},
+                 {"version", wf.version},
+                 {"instances", cfg.instances},
+                 {"seed", cfg.seed},
+                 {"started_at", format_datetime_ms(cfg.start_ms)},
+                 {"ended_at", format_datetime_ms(final_now)},
+                 {"commands", commands},
+                 {"refused", refused},
+                 {"refusals", refusals},
+                 {"events", rec.events},
+                 {"batches", stats.batches}};
+  json core = core_report(wf, rec.moves);
+  for (auto& [k, v] : core.items()) report[k] = v;
+
+  // How instances ended, from the store, and whether it agrees with the events.
+  json terminal = json::object(), open = json::object(), lifecycles = json::object();
+  std::int64_t stored = 0;
+  for (const auto& [key, n] : *counts) {
+    const auto& [state, lifecycle] = key;
+    stored += n;
+    lifecycles[lifecycle] = lifecycles.value(lifecycle, std::int64_t{0}) + n;
+    const StateDef* st = wf.state(state);
+    json& bucket = st && st->terminal ? terminal : open;
+    bucket[state] = bucket.value(state, std::int64_t{0}) + n;
+  }
+  report["outcomes"] = {{"terminal", terminal},
+                        {"open", open},
+                        {"by_lifecycle", lifecycles},
+                        {"stuck", stuck},
+                        {"step_limit", at_limit}};
+  json problems = json::array();
+  const json& funnel = report["funnel"];
+  if (stored != cfg.instances) {
+    problems.push_back(
+        fmt::format("the store holds {} instances, {} were started", stored, cfg.instances));
+  }
+  for (const auto& row : funnel) {
+    if (row["state"] == wf.initial && row["reached"] != cfg.instances) {
+      problems.push_back(fmt::format("the funnel's initial state has {}, not {}",
+                                     row["reached"].dump(), cfg.instances));
+    }
+    if (row["terminal"].get<bool>()) {
+      std::int64_t in_store = terminal.value(row["state"].get<std::string>(), std::int64_t{0});
+      if (row["reached"].get<std::int64_t>() != in_store) {
+        problems.push_back(fmt::format("terminal state {}: {} reached it, {} in the store",
+                                       row["state"].get<std::string>(), row["reached"].dump(),
+                                       in_store));
+      }
+    }
+  }
+  report["consistent"] = problems.empty();
+  report["consistency"] = problems;
+  for (const auto& part : run.reports) report[part.name] = part.compute(rec.plugin_events);
+  report["wall_ms"] =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - wall_start)
+          .count();
+  return report;
+}
+
+}  // namespace flowgate::scenario
