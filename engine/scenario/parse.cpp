@@ -79,7 +79,7 @@ constexpr ErrorCode kAllCodes[] = {ErrorCode::kInvalidArgument,
 const std::map<StepKind, std::vector<std::string>> kStepKeys = {
     {StepKind::kStart, {"as", "key", "version"}},
     {StepKind::kFire, {"as", "payload"}},
-    {StepKind::kUpdate, {"as"}},
+    {StepKind::kUpdate, {"as", "unset"}},
     {StepKind::kVote,
      {"as", "answers", "scores", "reason", "revisit_on", "payload", "role", "gate", "round"}},
     {StepKind::kRecall, {"as", "gate", "round"}},
@@ -380,8 +380,20 @@ class Parser {
       }
       case StepKind::kUpdate:
         c.kind = CommandKind::kUpdate;
-        if (const auto* data = table_of(*action, "`update` (a data patch)"))
+        if (const auto* data = table_of(*action, "`update` (a data patch)")) {
           c.data = data_of(*data);
+        }
+        // TOML has no null: `unset = ["field"]` clears fields in the same patch.
+        if (const auto* u = t.get("unset")) {
+          for (const auto& f : strings_of(*u, "`unset`").value_or(std::vector<std::string>{})) {
+            if (!known(fields_, f)) {
+              error(rule::kFieldUnknown, at(*u),
+                    fmt::format("workflow '{}' has no data field '{}'", wf_->id, f),
+                    did_you_mean(f, fields_));
+            }
+            c.data[f] = nullptr;
+          }
+        }
         step.label = "update";
         break;
       case StepKind::kVote:
