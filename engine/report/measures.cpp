@@ -135,6 +135,9 @@ json core_measures(const ProcessShape& shape, std::span<const EventRecord> event
   std::map<std::string, std::int64_t> visits, terminal_count;
   std::map<int, std::int64_t> tier_entered, tier_escalated;
   std::int64_t reopen_eligible = 0, reopened = 0;
+  // Closed journeys that got past the first stage (in LTC: opportunities, not only leads).
+  std::int64_t qualified_won = 0, qualified_lost = 0;
+  const int first_stage = shape.stage_of(shape.initial);
   for (const auto& id : order) {
     const Journey& j = journeys[id];
     ++started;
@@ -175,15 +178,26 @@ json core_measures(const ProcessShape& shape, std::span<const EventRecord> event
       ++reopen_eligible;
       if (j.reopened) ++reopened;
     }
+    bool qualified = false;
+    for (std::size_t k = 0; k < n_stages; ++k) {
+      if (in_stage[k] && static_cast<int>(k) > first_stage) qualified = true;
+    }
     if (j.completed) {
       ++completed;
       ++terminal_count[j.end_state];
       cycle.push_back(j.ended_ms - j.started_ms);
       const StateShape* st = shape.state(j.end_state);
-      if (st != nullptr && st->outcome == "won") ++won;
-      if (st != nullptr && st->outcome == "lost") ++lost_terminal;
+      if (st != nullptr && st->outcome == "won") {
+        ++won;
+        if (qualified) ++qualified_won;
+      }
+      if (st != nullptr && st->outcome == "lost") {
+        ++lost_terminal;
+        if (qualified) ++qualified_lost;
+      }
     } else if (j.cancelled) {
       ++cancelled;
+      if (qualified) ++qualified_lost;
     }
   }
   const bool classified = std::any_of(shape.states.begin(), shape.states.end(),
@@ -211,12 +225,16 @@ json core_measures(const ProcessShape& shape, std::span<const EventRecord> event
   out["funnel"] = std::move(funnel);
 
   const std::int64_t lost = lost_terminal + cancelled;
-  out["outcomes"] = {{"classified", classified},
-                     {"won", classified ? json(won) : json(nullptr)},
-                     {"lost", classified ? json(lost) : json(nullptr)},
-                     {"closed", completed + cancelled},
-                     {"cancelled", cancelled},
-                     {"win_rate", classified ? rate(won, won + lost) : json(nullptr)}};
+  out["outcomes"] = {
+      {"classified", classified},
+      {"won", classified ? json(won) : json(nullptr)},
+      {"lost", classified ? json(lost) : json(nullptr)},
+      {"closed", completed + cancelled},
+      {"cancelled", cancelled},
+      {"win_rate", classified ? rate(won, won + lost) : json(nullptr)},
+      {"qualified_closed", classified ? json(qualified_won + qualified_lost) : json(nullptr)},
+      {"qualified_win_rate",
+       classified ? rate(qualified_won, qualified_won + qualified_lost) : json(nullptr)}};
   json terminals = json::array();
   for (const auto& s : shape.states) {
     if (!s.terminal) continue;

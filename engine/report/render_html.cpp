@@ -277,6 +277,8 @@ std::string period_section(const std::string& workflow, const json& p) {
   card("started", str(i["started"]), m("instances", "started", i["started"]));
   card("completed", str(i["completed"]), m("instances", "completed", i["completed"]));
   card("win rate", pct(o["win_rate"]), m("outcomes", "win_rate", o["win_rate"]));
+  card("win rate past the first stage", pct(o["qualified_win_rate"]),
+       m("outcomes", "qualified_win_rate", o["qualified_win_rate"]));
   card("reopen rate", pct(r["rate"]), m("reopen", "rate", r["rate"]));
   card("cycle time p50", str(p["cycle_time"]["p50"]).empty() ? "–" : str(p["cycle_time"]["p50"]),
        m("cycle_time", "p50_ms", p["cycle_time"]["p50_ms"]));

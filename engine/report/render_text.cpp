@@ -105,9 +105,11 @@ void period_table(std::string& out, const json& p) {
                        pct(f["conversion"]), pct(f["of_started"]));
   }
   const json& o = p["outcomes"];
-  out += fmt::format("  outcomes: won {}, lost {} (cancelled {}), closed {}, win rate {}\n",
-                     num(o["won"]), num(o["lost"]), num(o["cancelled"]), num(o["closed"]),
-                     pct(o["win_rate"]));
+  out += fmt::format(
+      "  outcomes: won {}, lost {} (cancelled {}), closed {}, win rate {}, past the first stage "
+      "{}\n",
+      num(o["won"]), num(o["lost"]), num(o["cancelled"]), num(o["closed"]), pct(o["win_rate"]),
+      pct(o["qualified_win_rate"]));
   for (const auto& t : p["terminals"]) {
     out += fmt::format("    {:<28} {:<5} {:>6}\n", text(t["state"]), text(t["outcome"]),
                        num(t["count"]));
