@@ -343,6 +343,20 @@ class HistoryBuilder {
     return id;
   }
 
+  // LTC: the qualify-lead review kills the lead (the chair's kill runs the gate's exit, drop_lead,
+  // with the payload the chair gives).
+  std::string ltc_killed() {
+    std::string id = start("ltc", "marketing:mia", R"J({"channel": "existing_customer"})J");
+    run(id,
+        {{"assign_lead", "marketing:mia", R"J({"account_owner": "Di Dorn", "region": "emea"})J"},
+         {"contact_lead", "AR:di", R"J({"budget_confirmed": false, "estimated_value": "40000"})J"},
+         {"qualify_lead", "AR:di", R"J({"expected_close": "2026-12-31"})J"}});
+    vote(id, "sales_director:dora",
+         R"J({"decision": "kill", "reason": "no budget and no buying authority",
+             "payload": {"reason": "no budget this year"}})J");
+    return id;
+  }
+
   // Every history above, in an interleaved order (as a busy day would write them).
   std::vector<std::string> all() {
     std::vector<std::string> ids;
@@ -357,6 +371,7 @@ class HistoryBuilder {
     ids.push_back(itr_simple());
     ids.push_back(itr_breached());
     ids.push_back(open);
+    ids.push_back(ltc_killed());
     return ids;
   }
 

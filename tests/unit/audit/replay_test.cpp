@@ -5,6 +5,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <set>
+
 #include "audit/replay.h"
 #include "audit/verify.h"
 #include "definition/value.h"
@@ -157,4 +159,20 @@ TEST_CASE("an event decide would not have produced in that step is found", "[aud
   REQUIRE_FALSE(r.ok());
   CHECK(r.findings[0].kind == "step_not_reproduced");
   CHECK_THAT(r.findings[0].message, Catch::Contains("completed"));
+}
+
+TEST_CASE("replay reproduces every gate outcome: go, hold then go, recycle then go, kill",
+          "[audit][replay][gate]") {
+  std::set<std::string> decisions;
+  {
+    SQLite::Database db(sample().db, SQLite::OPEN_READONLY);
+    SQLite::Statement q(db,
+                        "SELECT DISTINCT json_extract(body, '$.decision') FROM events WHERE "
+                        "type = 'gate.decided'");
+    while (q.executeStep()) decisions.insert(q.getColumn(0).getString());
+  }
+  CHECK(decisions == std::set<std::string>{"go", "hold", "kill", "recycle"});
+  auto r = replayed(sample().db);
+  INFO(listed(r.findings));
+  CHECK(r.ok());
 }
