@@ -608,7 +608,7 @@ class Parser {
     auto v = Value::from_json(j, type);
     if (!v) {
       error(rule::kValueType, at(where),
-            fmt::format("{} is a {}: {} does not fit", what, type_name(type), j.dump()));
+            fmt::format("{} is of type {}: {} does not fit", what, type_name(type), j.dump()));
       return;
     }
     if (type == Type::kEnum && !members.empty() && !known(members, v->as_string())) {

@@ -54,7 +54,7 @@ struct SimulationConfig {
 };
 
 // Reads a simulation file (docs/scenarios.md §Simulation): `period`, `delay`, `tick`, `horizon`,
-// `max_steps`, `start_time`, `[delay]` per state, `[weights]`, `[gate_outcomes]`. Names are checked
+// `max_steps`, `start_time`, `[state_delay]`, `[weights]`, `[gate_outcomes]`. Names are checked
 // against `wf`; problems go to `diags` with their position.
 bool load_simulation_config(const std::string& path, const Workflow& wf, SimulationConfig& config,
                             Diagnostics& diags);

@@ -63,8 +63,9 @@ bool load_simulation_config(const std::string& path, const Workflow& wf, Simulat
     return false;
   }
   Reader r{path, wf, diags};
-  const std::vector<std::string> top = {"period",    "delay",      "tick",    "horizon",
-                                        "max_steps", "start_time", "weights", "gate_outcomes"};
+  const std::vector<std::string> top = {"period",      "delay",     "tick",
+                                        "horizon",     "max_steps", "start_time",
+                                        "state_delay", "weights",   "gate_outcomes"};
   std::set<std::string> events, states;
   for (const auto& t : wf.transitions) events.insert(t.event);
   for (const auto& s : wf.states) states.insert(s.id);
@@ -97,18 +98,20 @@ bool load_simulation_config(const std::string& path, const Workflow& wf, Simulat
         r.error(kValue, v.source().begin, "`start_time` must be a date-time with an offset");
       }
     } else if (key == "delay") {
+      if (auto d = r.duration(v, key)) config.mean_delay_ms = *d;
+    } else if (key == "state_delay") {
       if (const auto* t = v.as_table()) {
         for (const auto& [sk, sv] : *t) {
           std::string state(sk.str());
           if (!states.count(state)) {
             r.error(kName, sk.source().begin,
                     fmt::format("workflow '{}' has no state '{}'", wf.id, state));
-          } else if (auto d = r.duration(sv, "delay." + state)) {
+          } else if (auto d = r.duration(sv, "state_delay." + state)) {
             config.state_delay_ms[state] = *d;
           }
         }
-      } else if (auto d = r.duration(v, key)) {
-        config.mean_delay_ms = *d;
+      } else {
+        r.error(kValue, v.source().begin, "[state_delay] is a table: state = \"duration\"");
       }
     } else if (key == "weights") {
       const auto* t = v.as_table();
