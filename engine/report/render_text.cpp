@@ -19,7 +19,7 @@ std::string row_label(const std::string& section, const json& row) {
                        row.value("event", ""));
   }
   if (section == "escalation") return fmt::format("tier{}", row.value("tier", 0));
-  for (const char* field : {"stage", "state", "clock", "gate"}) {
+  for (const char* field : {"state", "stage", "clock", "gate"}) {
     if (auto it = row.find(field); it != row.end() && it->is_string()) return *it;
   }
   return "?";
