@@ -218,12 +218,24 @@ std::string process_diagram(const json& w) {
     if (a == at.end() || b == at.end()) continue;
     auto t = taken.find({str(e["from"]), str(e["to"])});
     const double n = t == taken.end() ? 0 : t->second;
-    const double x1 = a->second.first + node_w, y1 = a->second.second + node_h / 2.0;
-    const double x2 = b->second.first, y2 = b->second.second + node_h / 2.0;
-    const double bend = x2 > x1 ? 0 : 60;  // backward or same-column edges arc out to the right
+    // Forward edges run right side → left side; edges within a column arc out to the right;
+    // backward edges run left side → right side.
+    const double ax = a->second.first, bx = b->second.first;
+    const double y1 = a->second.second + node_h / 2.0, y2 = b->second.second + node_h / 2.0;
+    double x1 = ax + node_w, x2 = bx, c1 = x1 + 40, c2 = x2 - 40;
+    if (ax == bx) {
+      x2 = bx + node_w;
+      c1 = x1 + 30 + std::abs(y2 - y1) / 4;
+      c2 = c1;
+    } else if (bx < ax) {
+      x1 = ax;
+      x2 = bx + node_w;
+      c1 = x1 - 40;
+      c2 = x2 + 40;
+    }
     svg += fmt::format(
         R"~(<path d="M{:.0f},{:.0f} C{:.0f},{:.0f} {:.0f},{:.0f} {:.0f},{:.0f}" fill="none" stroke="{}" stroke-width="{:.1f}"{} marker-end="url(#arrow)" data-from="{}" data-to="{}" data-count="{}"/>)~",
-        x1, y1, x1 + 40 + bend, y1, x2 - 40 - bend, y2, x2, y2, n > 0 ? "#1f4e89" : "#bbb",
+        x1, y1, c1, y1, c2, y2, x2, y2, n > 0 ? "#1f4e89" : "#bbb",
         n > 0 ? 1.0 + 4.0 * n / most_taken : 0.8, n > 0 ? "" : R"( stroke-dasharray="3,3")",
         esc(e["from"]), esc(e["to"]), static_cast<std::int64_t>(n));
   }
@@ -255,8 +267,10 @@ std::string process_diagram(const json& w) {
   return svg + "</svg>";
 }
 
-std::string cell(const json& v, const std::string& attrs) {
-  return fmt::format("<td class=\"num\"{}>{}</td>", attrs, esc(v));
+// A table cell with one measure; rates (keys ending "rate") are shown as percentages.
+std::string cell(const std::string& key, const json& v, const std::string& attrs) {
+  const bool is_rate = key.ends_with("rate");
+  return fmt::format("<td class=\"num\"{}>{}</td>", attrs, is_rate ? pct(v) : esc(v));
 }
 
 std::string period_section(const std::string& workflow, const json& p) {
@@ -294,7 +308,7 @@ std::string period_section(const std::string& workflow, const json& p) {
       const std::string tier = fmt::format("tier{}", str(e["tier"]));
       out += fmt::format("<tr><td>L{}</td>", esc(e["tier"]));
       for (const char* k : {"entered", "escalated", "rate", "escalations", "automatic"}) {
-        out += cell(e[k], m("escalation", tier + "." + k, e[k]));
+        out += cell(k, e[k], m("escalation", tier + "." + k, e[k]));
       }
       out += "</tr>";
     }
@@ -309,7 +323,7 @@ std::string period_section(const std::string& workflow, const json& p) {
       const std::string gate = str(g["gate"]);
       out += fmt::format("<tr><td>{}</td>", html_escape(gate));
       for (const char* k : {"rounds", "decided", "go", "kill", "hold", "recycle", "pass_rate"}) {
-        out += cell(g[k], m("gates", gate + "." + k, g[k]));
+        out += cell(k, g[k], m("gates", gate + "." + k, g[k]));
       }
       out += fmt::format(
           "<td{}>{}</td></tr>",
