@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -63,16 +64,30 @@ int run_report(const ReportArgs& a) {
     }
     return report_error(data.error());
   }
+  // The plugins' figures read event fields by type; a field of the wrong type (an edited
+  // database) throws, which becomes a storage error naming the plugin.
+  std::optional<Error> malformed;
   nlohmann::json doc = report::to_document(
-      *data, options, a.db, [](const report::Bucket& bucket, nlohmann::json& period) {
+      *data, options, a.db, [&](const report::Bucket& bucket, nlohmann::json& period) {
         period["sla"] = nlohmann::json::array();
-        for (const auto& row : sla::clock_report(bucket.events))
-          period["sla"].push_back(row.to_json());
         period["gates"] = nlohmann::json::array();
-        for (const auto& row : gate::gate_report(bucket.events)) {
-          period["gates"].push_back(row.to_json());
+        const char* plugin = "sla";
+        try {
+          for (const auto& row : sla::clock_report(bucket.events)) {
+            period["sla"].push_back(row.to_json());
+          }
+          plugin = "gate";
+          for (const auto& row : gate::gate_report(bucket.events)) {
+            period["gates"].push_back(row.to_json());
+          }
+        } catch (const nlohmann::json::exception& e) {
+          malformed = Error(ErrorCode::kStorage,
+                            fmt::format("a {}.* event of workflow {} has a malformed field: {}",
+                                        plugin, bucket.workflow, e.what()))
+                          .with_hint("run `flowgate verify` on the database");
         }
       });
+  if (malformed) return report_error(*malformed);
   if (!a.html.empty()) {
     std::ofstream page(a.html, std::ios::binary | std::ios::trunc);
     page << report::render_html(doc);

@@ -315,3 +315,28 @@ TEST_CASE("--since after --until is a usage error; an unknown workflow a refusal
   json later = desk.report_json({"--since", "2999-01-01"});
   for (const auto& w : later["workflows"]) CHECK(w["periods"].empty());
 }
+
+TEST_CASE("an edited event that is not JSON, or has a field of the wrong type, is a clear error",
+          "[report]") {
+  Desk desk;
+  desk.drive();
+  std::string copy = desk.dir.file("edited.db");
+  std::filesystem::copy_file(desk.db, copy);
+  auto sql = [&](const std::string& db, const std::string& statement) {
+    auto r = run_process({"/usr/bin/sqlite3", db, statement});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+  };
+  sql(desk.db,
+      "UPDATE events SET body = '{not json' WHERE position = (SELECT min(position) FROM events "
+      "WHERE type = 'transitioned')");
+  auto broken = desk.run({"report", desk.db});
+  CHECK(broken.status == 3);
+  CHECK_THAT(broken.err, Catch::Contains("is not JSON"));
+  sql(copy,
+      "UPDATE events SET body = json_set(body, '$.met', 'yes') WHERE position = (SELECT "
+      "min(position) FROM events WHERE type = 'sla.completed')");
+  auto mistyped = desk.run({"report", copy, "--format", "json"});
+  CHECK(mistyped.status == 3);
+  CHECK_THAT(mistyped.err, Catch::Contains("a sla.* event of workflow itr has a malformed field"));
+}
