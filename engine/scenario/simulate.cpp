@@ -484,7 +484,9 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
       rec.events += 1;
       std::string principal = e.actor.value("principal", std::string());
       bool automatic = principal.starts_with("flowgate:");
-      if (automatic) rec.touched.insert(e.instance_id);
+      // Only a core event a timer caused (an escalation, a data change) changes what the
+      // instance may do next; warnings and breaches alone do not.
+      if (automatic && e.type.find('.') == std::string::npos) rec.touched.insert(e.instance_id);
       if (e.type == events::kInstanceStarted) {
         rec.moves.push_back({instance_number(e.instance_id), kNoState,
                              state_index(e.body.value("state", json())), e.at_ms, false});
