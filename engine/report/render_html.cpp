@@ -293,6 +293,13 @@ std::string period_section(const std::string& workflow, const json& p) {
   card("win rate", pct(o["win_rate"]), m("outcomes", "win_rate", o["win_rate"]));
   card("win rate past the first stage", pct(o["qualified_win_rate"]),
        m("outcomes", "qualified_win_rate", o["qualified_win_rate"]));
+  if (p.contains("service_levels")) {
+    const json& sl = p["service_levels"];
+    card("SLA on time", pct(sl["sla_on_time_rate"]),
+         m("service_levels", "sla_on_time_rate", sl["sla_on_time_rate"]));
+    card("OLA on time", pct(sl["ola_on_time_rate"]),
+         m("service_levels", "ola_on_time_rate", sl["ola_on_time_rate"]));
+  }
   card("reopen rate", pct(r["rate"]), m("reopen", "rate", r["rate"]));
   card("cycle time p50", str(p["cycle_time"]["p50"]).empty() ? "–" : str(p["cycle_time"]["p50"]),
        m("cycle_time", "p50_ms", p["cycle_time"]["p50_ms"]));

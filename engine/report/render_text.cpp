@@ -139,6 +139,13 @@ void period_table(std::string& out, const json& p) {
   const json& r = p["reopen"];
   out += fmt::format("  reopen: {} of {} reached the last stage's work were reopened ({})\n",
                      num(r["reopened"]), num(r["eligible"]), pct(r["rate"]));
+  if (p.contains("service_levels")) {
+    const json& sl = p["service_levels"];
+    out += fmt::format(
+        "  service levels: SLA on time {} ({} of {} closed), OLA on time {} ({} of {})\n",
+        pct(sl["sla_on_time_rate"]), num(sl["sla_met"]), num(sl["sla_count"]),
+        pct(sl["ola_on_time_rate"]), num(sl["ola_met"]), num(sl["ola_count"]));
+  }
   if (p.contains("sla") && !p["sla"].empty()) {
     out +=
         "  SLA/OLA clocks (kind, completed, met, breached, on time, p50, p90 business time, "

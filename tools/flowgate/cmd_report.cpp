@@ -4,6 +4,7 @@
 // the gate plugin's review figures over the same events. Read-only on the database.
 // Exit status: 0 written, 1 refused (an unknown workflow), 2 usage, 3 the database cannot be read
 // or the page cannot be written.
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -32,6 +33,28 @@ struct ReportArgs {
   std::string format = "table";
   std::string html;
 };
+
+// The SLA on-time closure rate and the OLA on-time completion rate over all clocks of each kind:
+// {sla_count, sla_met, sla_on_time_rate, ola_count, ola_met, ola_on_time_rate}.
+nlohmann::json service_levels(const nlohmann::json& clocks) {
+  nlohmann::json out;
+  for (const std::string kind : {"sla", "ola"}) {
+    std::int64_t count = 0, met = 0;
+    for (const auto& c : clocks) {
+      if (c.value("kind", "") != kind) continue;
+      count += c.value("count", std::int64_t{0});
+      met += c.value("met", std::int64_t{0});
+    }
+    out[kind + "_count"] = count;
+    out[kind + "_met"] = met;
+    out[kind + "_on_time_rate"] =
+        count > 0 ? nlohmann::json(std::round(static_cast<double>(met) /
+                                              static_cast<double>(count) * 10000.0) /
+                                   10000.0)
+                  : nlohmann::json(nullptr);
+  }
+  return out;
+}
 
 int run_report(const ReportArgs& a) {
   if (auto ok = require_db(a.db); !ok) return report_error(ok.error());
@@ -80,6 +103,7 @@ int run_report(const ReportArgs& a) {
           for (const auto& row : gate::gate_report(bucket.events)) {
             period["gates"].push_back(row.to_json());
           }
+          period["service_levels"] = service_levels(period["sla"]);
         } catch (const nlohmann::json::exception& e) {
           malformed = Error(ErrorCode::kStorage,
                             fmt::format("a {}.* event of workflow {} has a malformed field: {}",

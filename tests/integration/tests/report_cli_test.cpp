@@ -171,9 +171,17 @@ TEST_CASE("flowgate report counts the ITR and LTC journeys driven through the CL
         json{{"stage", "Accept"}, {"entered", 3}, {"conversion", 1.0}, {"of_started", 1.0}});
   CHECK(itr["funnel"][2]["entered"] == 2);  // Handle: the cancelled request never got there
   CHECK(itr["gates"].empty());
+  int sla_count = 0, sla_met = 0, ola_count = 0;
   for (const auto& clock : itr["sla"]) {
     CHECK(clock["met"].get<int>() + clock["breached"].get<int>() == clock["count"].get<int>());
+    (clock["kind"] == "sla" ? sla_count : ola_count) += clock["count"].get<int>();
+    if (clock["kind"] == "sla") sla_met += clock["met"].get<int>();
   }
+  CHECK(sla_count > 0);
+  CHECK(ola_count > 0);
+  CHECK(itr["service_levels"]["sla_count"] == sla_count);
+  CHECK(itr["service_levels"]["sla_met"] == sla_met);
+  CHECK(itr["service_levels"]["ola_count"] == ola_count);
 
   json ltc = period_of(doc, "ltc");
   CHECK(ltc["instances"]["started"] == 1);
