@@ -95,6 +95,30 @@ Result<json> parse_column(std::string_view text, const audit::EventRow& row, con
   return j;
 }
 
+// The events the measures read: the core's moves and ends, and the plugins' clock and review
+// events (plugins/sla/report.h, plugins/gate/report.h).
+bool measured(std::string_view type) {
+  return type == "instance_started" || type == "transitioned" || type == "migrated" ||
+         type == "completed" || type == "cancelled" || type.starts_with("sla.") ||
+         type.starts_with("gate.");
+}
+
+// Drops what no measure reads (instance data, payloads, data changes), so that a report over
+// millions of events holds only their skeleton in memory.
+json slim(std::string_view type, json body) {
+  if (!body.is_object()) return json::object();
+  if (type == "instance_started") {
+    body.erase("data");
+  } else if (type == "transitioned") {
+    body.erase("payload");
+    body.erase("changes");
+  } else if (type == "migrated") {
+    body.erase("data");
+    body.erase("dropped_fields");
+  }
+  return body;
+}
+
 }  // namespace
 
 Result<ReportData> collect(audit::AuditDb& db, const SectionRegistry& sections,
@@ -152,12 +176,19 @@ Result<ReportData> collect(audit::AuditDb& db, const SectionRegistry& sections,
   std::unordered_map<std::string, Bucket*> bucket_of;              // instance → its bucket
   while (cursor->next()) {
     const audit::EventRow& row = cursor->row();
+    if (!measured(row.type)) continue;
     Bucket* bucket = nullptr;
+    if (row.type != "instance_started") {
+      auto it = bucket_of.find(std::string(row.instance_id));
+      if (it == bucket_of.end()) continue;  // started outside the selection
+      bucket = it->second;
+    } else if ((options.since_ms && row.at_ms < *options.since_ms) ||
+               (options.until_ms && row.at_ms >= *options.until_ms)) {
+      continue;
+    }
     auto body = parse_column(row.body, row, "body");
     if (!body) return fail(body.error());
-    if (row.type == "instance_started") {
-      if (options.since_ms && row.at_ms < *options.since_ms) continue;
-      if (options.until_ms && row.at_ms >= *options.until_ms) continue;
+    if (bucket == nullptr) {
       std::string workflow = workflow_from_id(row.instance_id);
       if (auto w = body->find("workflow"); w != body->end() && w->is_string()) workflow = *w;
       if (!options.workflow.empty() && workflow != options.workflow) continue;
@@ -168,22 +199,20 @@ Result<ReportData> collect(audit::AuditDb& db, const SectionRegistry& sections,
         bucket->period = std::move(key);
       }
       bucket_of[std::string(row.instance_id)] = bucket;
-    } else {
-      auto it = bucket_of.find(std::string(row.instance_id));
-      if (it == bucket_of.end()) continue;  // started outside the selection
-      bucket = it->second;
     }
-    auto actor = parse_column(row.actor, row, "actor");
-    if (!actor) return fail(actor.error());
     EventRecord e;
     e.position = row.position;
     e.instance_id = row.instance_id;
     e.seq = row.seq;
     e.at_ms = row.at_ms;
     e.type = row.type;
-    e.actor = std::move(*actor);
-    e.body = std::move(*body);
-    e.request_id = row.request_id;
+    if (row.type == "transitioned") {
+      // Who moved it tells an automatic escalation; payload and data changes are not measured.
+      auto actor = parse_column(row.actor, row, "actor");
+      if (!actor) return fail(actor.error());
+      if (auto p = actor->find("principal"); p != actor->end()) e.actor["principal"] = *p;
+    }
+    e.body = slim(row.type, std::move(*body));
     bucket->events.push_back(std::move(e));
   }
   if (cursor->error()) return fail(*cursor->error());
