@@ -14,7 +14,7 @@ using nlohmann::json;
 namespace {
 
 struct Stay {
-  std::string state;
+  std::uint32_t state = 0;  // CoreLog name id
   std::int64_t entered_ms = 0;
   std::optional<std::int64_t> left_ms;
 };
@@ -25,7 +25,7 @@ struct Journey {
   std::vector<Stay> stays;
   bool completed = false;
   bool cancelled = false;
-  std::string end_state;
+  std::uint32_t end_state = 0;
   std::int64_t ended_ms = 0;
   std::set<int> escalated_from;  // tiers it was escalated out of
   bool reopened = false;
@@ -52,67 +52,114 @@ json spread(std::vector<std::int64_t> values) {
           {"p90", text_or_null(p90)}};
 }
 
-std::string body_text(const EventRecord& e, const char* key) {
-  auto it = e.body.find(key);
-  return it != e.body.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-bool automatic(const EventRecord& e) {
-  auto p = e.actor.find("principal");
-  return p != e.actor.end() && p->is_string() && p->get<std::string>().starts_with("flowgate:");
-}
-
 }  // namespace
 
+std::uint32_t CoreLog::intern(const std::string& text) {
+  if (text.empty()) return 0;
+  auto [it, added] = name_ids_.try_emplace(text, static_cast<std::uint32_t>(names_.size()));
+  if (added) names_.push_back(text);
+  return it->second;
+}
+
+void CoreLog::add(const EventRecord& e) {
+  auto text = [&](const char* key) {
+    auto it = e.body.find(key);
+    return it != e.body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  Entry entry;
+  entry.at_ms = e.at_ms;
+  if (e.type == "instance_started") {
+    auto [it, added] =
+        instance_ids_.try_emplace(e.instance_id, static_cast<std::uint32_t>(instance_ids_.size()));
+    if (!added) return;  // a second start: not a history the engine writes
+    entry.instance = it->second;
+    entry.kind = Kind::kStarted;
+    entry.to = intern(text("state"));
+    entries_.push_back(entry);
+    return;
+  }
+  auto it = instance_ids_.find(e.instance_id);
+  if (it == instance_ids_.end()) return;
+  entry.instance = it->second;
+  if (e.type == "transitioned") {
+    entry.kind = Kind::kMoved;
+    entry.from = intern(text("from"));
+    entry.to = intern(text("to"));
+    entry.event = intern(text("event"));
+    auto p = e.actor.find("principal");
+    entry.automatic =
+        p != e.actor.end() && p->is_string() && p->get<std::string>().starts_with("flowgate:");
+  } else if (e.type == "migrated") {
+    entry.kind = Kind::kMigrated;
+    entry.from = intern(text("from_state"));
+    entry.to = intern(text("to_state"));
+  } else if (e.type == "completed") {
+    entry.kind = Kind::kCompleted;
+    entry.to = intern(text("state"));
+  } else if (e.type == "cancelled") {
+    entry.kind = Kind::kCancelled;
+  } else {
+    return;
+  }
+  entries_.push_back(entry);
+}
+
 json core_measures(const ProcessShape& shape, std::span<const EventRecord> events) {
-  std::map<std::string, Journey> journeys;
-  std::vector<std::string> order;  // instances in order of their start
+  CoreLog log;
+  for (const EventRecord& e : events) log.add(e);
+  return core_measures(shape, log);
+}
+
+json core_measures(const ProcessShape& shape, const CoreLog& log) {
+  std::vector<Journey> journeys(log.instances());
   std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> moves;
   std::map<int, std::int64_t> escalations, automatic_escalations;
   std::int64_t reopen_moves = 0;
 
-  auto enter = [](Journey& j, const std::string& state, std::int64_t at) {
+  auto enter = [](Journey& j, std::uint32_t state, std::int64_t at) {
     if (!j.stays.empty() && !j.stays.back().left_ms) j.stays.back().left_ms = at;
     j.stays.push_back({state, at, std::nullopt});
   };
-  for (const EventRecord& e : events) {
-    if (e.type == "instance_started") {
-      Journey& j = journeys[e.instance_id];
-      order.push_back(e.instance_id);
-      j.started_ms = e.at_ms;
-      enter(j, body_text(e, "state"), e.at_ms);
-      continue;
-    }
-    auto it = journeys.find(e.instance_id);
-    if (it == journeys.end()) continue;
-    Journey& j = it->second;
-    if (e.type == "transitioned" || e.type == "migrated") {
-      const bool moved = e.type == "transitioned";
-      std::string from = body_text(e, moved ? "from" : "from_state");
-      std::string to = body_text(e, moved ? "to" : "to_state");
-      enter(j, to, e.at_ms);
-      if (!moved) continue;
-      ++moves[{from, to, body_text(e, "event")}];
-      const StateShape* a = shape.state(from);
-      const StateShape* b = shape.state(to);
-      if (a != nullptr && b != nullptr && a->tier > 0 && b->tier > a->tier) {
-        j.escalated_from.insert(a->tier);
-        ++escalations[a->tier];
-        if (automatic(e)) ++automatic_escalations[a->tier];
+  using Kind = CoreLog::Kind;
+  for (const CoreLog::Entry& e : log.entries()) {
+    Journey& j = journeys[e.instance];
+    switch (e.kind) {
+      case Kind::kStarted:
+        j.started_ms = e.at_ms;
+        enter(j, e.to, e.at_ms);
+        break;
+      case Kind::kMigrated:
+        enter(j, e.to, e.at_ms);
+        break;
+      case Kind::kMoved: {
+        enter(j, e.to, e.at_ms);
+        const std::string& from = log.name(e.from);
+        const std::string& to = log.name(e.to);
+        ++moves[{from, to, log.name(e.event)}];
+        const StateShape* a = shape.state(from);
+        const StateShape* b = shape.state(to);
+        if (a != nullptr && b != nullptr && a->tier > 0 && b->tier > a->tier) {
+          j.escalated_from.insert(a->tier);
+          ++escalations[a->tier];
+          if (e.automatic) ++automatic_escalations[a->tier];
+        }
+        if (a != nullptr && b != nullptr && shape.in_last_stage_work(from) && b->stage_index >= 0 &&
+            b->stage_index < a->stage_index) {
+          j.reopened = true;
+          ++reopen_moves;
+        }
+        break;
       }
-      if (a != nullptr && b != nullptr && shape.in_last_stage_work(from) && b->stage_index >= 0 &&
-          b->stage_index < a->stage_index) {
-        j.reopened = true;
-        ++reopen_moves;
-      }
-    } else if (e.type == "completed") {
-      j.completed = true;
-      j.end_state = body_text(e, "state");
-      j.ended_ms = e.at_ms;
-    } else if (e.type == "cancelled") {
-      j.cancelled = true;
-      j.ended_ms = e.at_ms;
-      if (!j.stays.empty() && !j.stays.back().left_ms) j.stays.back().left_ms = e.at_ms;
+      case Kind::kCompleted:
+        j.completed = true;
+        j.end_state = e.to;
+        j.ended_ms = e.at_ms;
+        break;
+      case Kind::kCancelled:
+        j.cancelled = true;
+        j.ended_ms = e.at_ms;
+        if (!j.stays.empty() && !j.stays.back().left_ms) j.stays.back().left_ms = e.at_ms;
+        break;
     }
   }
 
@@ -138,8 +185,7 @@ json core_measures(const ProcessShape& shape, std::span<const EventRecord> event
   // Closed journeys that got past the first stage (in LTC: opportunities, not only leads).
   std::int64_t qualified_won = 0, qualified_lost = 0;
   const int first_stage = shape.stage_of(shape.initial);
-  for (const auto& id : order) {
-    const Journey& j = journeys[id];
+  for (const Journey& j : journeys) {
     ++started;
     std::vector<bool> in_stage(n_stages, false);
     std::vector<std::int64_t> total(n_stages, 0);
@@ -147,12 +193,13 @@ json core_measures(const ProcessShape& shape, std::span<const EventRecord> event
     std::set<int> tiers;
     bool last_stage_work = false;
     for (const Stay& s : j.stays) {
-      ++visits[s.state];
-      const StateShape* st = shape.state(s.state);
-      if (s.left_ms) state_ms[s.state].push_back(*s.left_ms - s.entered_ms);
+      const std::string& state = log.name(s.state);
+      ++visits[state];
+      const StateShape* st = shape.state(state);
+      if (s.left_ms) state_ms[state].push_back(*s.left_ms - s.entered_ms);
       if (st == nullptr) continue;
       if (st->tier > 0) tiers.insert(st->tier);
-      if (shape.in_last_stage_work(s.state)) last_stage_work = true;
+      if (shape.in_last_stage_work(state)) last_stage_work = true;
       if (st->stage_index < 0) continue;
       auto k = static_cast<std::size_t>(st->stage_index);
       if (st->terminal && stage_has_work[k]) continue;
@@ -184,9 +231,9 @@ json core_measures(const ProcessShape& shape, std::span<const EventRecord> event
     }
     if (j.completed) {
       ++completed;
-      ++terminal_count[j.end_state];
+      ++terminal_count[log.name(j.end_state)];
       cycle.push_back(j.ended_ms - j.started_ms);
-      const StateShape* st = shape.state(j.end_state);
+      const StateShape* st = shape.state(log.name(j.end_state));
       if (st != nullptr && st->outcome == "won") {
         ++won;
         if (qualified) ++qualified_won;

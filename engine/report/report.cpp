@@ -213,7 +213,7 @@ Result<ReportData> collect(audit::AuditDb& db, const SectionRegistry& sections,
       if (auto p = actor->find("principal"); p != actor->end()) e.actor["principal"] = *p;
     }
     e.body = slim(row.type, std::move(*body));
-    bucket->events.push_back(std::move(e));
+    bucket->add(std::move(e));
   }
   if (cursor->error()) return fail(*cursor->error());
   for (auto& [key, bucket] : buckets) {
@@ -232,6 +232,13 @@ Result<ReportData> collect(audit::AuditDb& db, const SectionRegistry& sections,
   std::sort(data.workflows.begin(), data.workflows.end(),
             [](const auto& a, const auto& b) { return a.workflow_id < b.workflow_id; });
   return data;
+}
+
+void Bucket::add(EventRecord e) {
+  core.add(e);
+  if (e.type == "instance_started" || e.type.starts_with("sla.") || e.type.starts_with("gate.")) {
+    events.push_back(std::move(e));
+  }
 }
 
 json to_document(const ReportData& data, const ReportOptions& options, const std::string& database,
@@ -259,7 +266,7 @@ json to_document(const ReportData& data, const ReportOptions& options, const std
       json period = {{"period", bucket.period.label},
                      {"from", time_or_null(bucket.period.from_ms)},
                      {"to", time_or_null(bucket.period.to_ms)}};
-      period.update(core_measures(shape, bucket.events));
+      period.update(core_measures(shape, bucket.core));
       if (add_figures) add_figures(bucket, period);
       w["periods"].push_back(std::move(period));
     }

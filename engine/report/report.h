@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -47,12 +48,48 @@ struct PeriodKey {
 };
 PeriodKey period_of(std::int64_t at_ms, Period p);
 
-// The events of the instances of one workflow that started in one period, each instance's events
-// in sequence order and instances in order of their start.
+// The core events of a bucket (instance_started, transitioned, migrated, completed, cancelled),
+// compactly: state and event names interned, instance data, payloads and changes left out, so that
+// a report over millions of events stays small.
+class CoreLog {
+ public:
+  enum class Kind : std::uint8_t { kStarted, kMoved, kMigrated, kCompleted, kCancelled };
+  struct Entry {
+    std::int64_t at_ms = 0;
+    std::uint32_t instance = 0;  // index in order of the instance's start
+    std::uint32_t from = 0;      // name ids (name()); 0 = ""
+    std::uint32_t to = 0;  // the state entered (started: the initial state; completed: the end)
+    std::uint32_t event = 0;
+    Kind kind = Kind::kStarted;
+    bool automatic = false;  // moved by flowgate itself (actor principal "flowgate:...")
+  };
+
+  // Keeps the core events (in per-instance order); ignores every other type and the events of an
+  // instance whose start it has not seen.
+  void add(const EventRecord& e);
+  const std::vector<Entry>& entries() const { return entries_; }
+  const std::string& name(std::uint32_t id) const { return names_[id]; }
+  std::size_t instances() const { return instance_ids_.size(); }
+
+ private:
+  std::uint32_t intern(const std::string& text);
+  std::vector<std::string> names_{""};
+  std::unordered_map<std::string, std::uint32_t> name_ids_;
+  std::unordered_map<std::string, std::uint32_t> instance_ids_;
+  std::vector<Entry> entries_;
+};
+
+// The instances of one workflow that started in one period: their core events, and the events
+// the plugins' figures read (sla.*, gate.*, and instance_started for the workflow's name), each
+// instance's events in sequence order.
 struct Bucket {
   std::string workflow;
   PeriodKey period;
+  CoreLog core;
   std::vector<EventRecord> events;
+
+  // Routes one event (of an instance of this bucket) to `core` and/or `events`.
+  void add(EventRecord e);
 };
 
 struct ReportData {
@@ -68,7 +105,8 @@ Result<ReportData> collect(audit::AuditDb& db, const SectionRegistry& sections,
 
 // The core measures of one bucket (docs/report.md lists every field): {instances, funnel,
 // outcomes, terminals, cycle_time, stage_time, state_time, escalation, reopen, transitions}.
-// `events` as in Bucket::events.
+nlohmann::json core_measures(const ProcessShape& shape, const CoreLog& log);
+// The same over events (each instance's in sequence order); other event types are skipped.
 nlohmann::json core_measures(const ProcessShape& shape, std::span<const EventRecord> events);
 
 // The whole report: {report: {database, workflow, since, until, period}, workflows: [{workflow,

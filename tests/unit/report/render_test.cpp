@@ -39,7 +39,7 @@ json hostile_document() {
   report::Bucket b;
   b.workflow = "hostile";
   b.period = report::period_of(0, report::Period::kAll);
-  b.events = {
+  std::vector<EventRecord> events = {
       event(1, 0, "instance_started", {{"workflow", "hostile"}, {"state", "start"}}),
       event(2, 60'000, "transitioned",
             {{"from", "start"},
@@ -52,6 +52,7 @@ json hostile_document() {
       event(2, 30'000, "transitioned", {{"from", "start"}, {"to", "gave_up"}, {"event", "give_up"}},
             "hostile-2"),
       event(3, 30'000, "completed", {{"state", "gave_up"}}, "hostile-2")};
+  for (auto& e : events) b.add(std::move(e));
   data.buckets.push_back(std::move(b));
   data.warnings.push_back("<script>alert('warning')</script>");
   report::ReportOptions options;
