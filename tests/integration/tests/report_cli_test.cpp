@@ -235,6 +235,7 @@ TEST_CASE("the HTML report renders in Chromium and its numbers match the JSON re
   std::string line;
   std::getline(csv, line);
   std::size_t rows = 0;
+  std::map<std::string, std::string> csv_values;
   while (std::getline(csv, line)) {
     std::vector<std::string> f;
     std::stringstream ss(line);
@@ -245,9 +246,23 @@ TEST_CASE("the HTML report renders in Chromium and its numbers match the JSON re
     INFO(line);
     REQUIRE(it != measures.end());
     CHECK(it->second == f[4]);
+    csv_values[it->first] = f[4];
     ++rows;
   }
   CHECK(rows == measures.size());
+  // So is every figure of the charts and summary cards.
+  std::regex figure(R"re(data-section="([^"]*)" data-workflow="([^"]*)" data-period="([^"]*)" )re"
+                    R"re(data-key="([^"]*)" data-value="([^"]*)")re");
+  std::size_t figures = 0;
+  for (auto it = std::sregex_iterator(dom.begin(), dom.end(), figure); it != std::sregex_iterator();
+       ++it, ++figures) {
+    std::string key = unescape((*it)[1].str() + "|" + (*it)[2].str() + "|" + (*it)[3].str() + "|" +
+                               (*it)[4].str());
+    INFO(key);
+    REQUIRE(csv_values.count(key) == 1);
+    CHECK(unescape((*it)[5]) == csv_values[key]);
+  }
+  CHECK(figures > rows + 20);  // the table rows, plus cards and chart bars
   // The charts carry the same figures as the JSON.
   json itr = period_of(desk.report_json(), "itr");
   CHECK_THAT(dom, Catch::Contains(R"(data-section="funnel" data-workflow="itr" data-period="all" )"
