@@ -105,7 +105,9 @@ std::string format_simulation_report(const json& r) {
   const json esc = r.value("automatic_transitions", json::array());
   out += "\nescalations (transitions fired by the clocks' breach actions):\n";
   out += esc.empty() ? "  none\n" : table(esc, {{"transition", "TRANSITION"}, {"count", "COUNT"}});
-  if (r.contains("gates")) {
+  if (r.contains("gates") && r["gates"].empty()) {
+    out += "\ngates: none\n";
+  } else if (r.contains("gates")) {
     out += "\ngates:\n" + table(r["gates"], {{"gate", "GATE"},
                                              {"rounds", "ROUNDS"},
                                              {"go", "GO"},
