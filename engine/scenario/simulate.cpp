@@ -466,11 +466,6 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
   opts.hooks = run.hooks;
   opts.run_scheduler = false;
   static const SectionRegistry kNoSections;
-  auto opened = Engine::open(opts, catalog, clock, run.sections ? *run.sections : kNoSections);
-  if (!opened) return fail(opened.error());
-  std::unique_ptr<Engine> engine = std::move(*opened);
-
-  Recorder rec;
   std::unordered_map<std::string, std::uint16_t> state_no;
   for (std::size_t s = 0; s < wf.states.size(); ++s)
     state_no[wf.states[s].id] = static_cast<std::uint16_t>(s);
@@ -478,6 +473,11 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
     auto it = v.is_string() ? state_no.find(v.get<std::string>()) : state_no.end();
     return it == state_no.end() ? kNoState : it->second;
   };
+  Recorder rec;  // declared before the engine: the engine's listener writes to it until it stops
+  auto opened = Engine::open(opts, catalog, clock, run.sections ? *run.sections : kNoSections);
+  if (!opened) return fail(opened.error());
+  std::unique_ptr<Engine> engine = std::move(*opened);
+
   auto listener = engine->subscribe([&](const std::vector<EventRecord>& events) {
     std::lock_guard lock(rec.mu);
     for (const auto& e : events) {
