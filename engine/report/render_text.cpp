@@ -91,8 +91,20 @@ std::string pct(const json& v) {
   return v.is_number() ? fmt::format("{:.1f}%", v.get<double>() * 100.0) : std::string("-");
 }
 std::string num(const json& v) { return v.is_null() ? std::string("-") : v.dump(); }
+// A value for the terminal: control characters in names from the database (a newline, an escape
+// sequence) are shown as \xNN so they cannot break the layout or drive the terminal.
 std::string text(const json& v) {
-  return v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("-") : v.dump();
+  if (!v.is_string()) return v.is_null() ? std::string("-") : v.dump();
+  std::string out;
+  for (char c : v.get_ref<const std::string&>()) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 void period_table(std::string& out, const json& p) {

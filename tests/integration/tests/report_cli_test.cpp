@@ -307,6 +307,10 @@ TEST_CASE("a missing database or a file that is not one is refused and left alon
   CHECK(slurp(notes) == "not a database");
   CHECK_FALSE(std::filesystem::exists(desk.dir.file("x.html")));
   CHECK(desk.run({"report"}).status == 2);
+  desk.drive();
+  auto unwritable = desk.run({"report", desk.db, "--html", desk.dir.file("no/such/dir/r.html")});
+  CHECK(unwritable.status == 3);
+  CHECK_THAT(unwritable.err, Catch::Contains("cannot write"));
 }
 
 TEST_CASE("an empty database gives an empty report, not an error", "[report]") {

@@ -132,3 +132,9 @@ TEST_CASE("an empty report says so in every format", "[report]") {
   CHECK(report::render_csv(doc) == "section,workflow,period,key,value\n");
   CHECK_THAT(report::render_html(doc), Catch::Contains("No workflows in the database."));
 }
+
+TEST_CASE("control characters in names are shown escaped in the table", "[report]") {
+  std::string table = report::render_table(hostile_document());
+  CHECK_THAT(table, Catch::Contains("Stage \"two\"\\x0anext line"));
+  CHECK(table.find("\"two\"\nnext") == std::string::npos);
+}
