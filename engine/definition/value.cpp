@@ -119,8 +119,15 @@ std::optional<std::int64_t> json_number_units(const nlohmann::json& j) {
     point = 1;
   }
   if (point > static_cast<int>(digits.size())) digits.append(point - digits.size(), '0');
-  std::string shifted = (negative ? "-" : "") + digits.substr(0, point);
-  if (static_cast<std::size_t>(point) < digits.size()) shifted += "." + digits.substr(point);
+  // Appended piece by piece: `"-" + digits.substr(...)` trips GCC 12's -Wrestrict false positive
+  // at -O3 (the release preset).
+  std::string shifted;
+  if (negative) shifted.push_back('-');
+  shifted.append(digits, 0, static_cast<std::size_t>(point));
+  if (static_cast<std::size_t>(point) < digits.size()) {
+    shifted.push_back('.');
+    shifted.append(digits, static_cast<std::size_t>(point));
+  }
   return parse_decimal_units(shifted);
 }
 
