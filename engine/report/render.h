@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,11 @@ std::vector<MeasureRow> flatten(const nlohmann::json& doc);
 std::string render_csv(const nlohmann::json& doc);
 std::string render_table(const nlohmann::json& doc);
 std::string render_html(const nlohmann::json& doc);
+
+// The field `key` of an object, or null when `j` is not an object or has no such field: the
+// renderers read documents through it, so a document missing a field renders "-" instead of
+// failing.
+const nlohmann::json& at(const nlohmann::json& j, std::string_view key);
 
 // &, <, >, " and ' as character references.
 std::string html_escape(std::string_view text);

@@ -110,14 +110,14 @@ std::string bar_chart(const std::string& title, const std::vector<Bar>& bars) {
 
 std::string funnel_chart(const std::string& workflow, const json& p) {
   std::vector<Bar> bars;
-  const double started = number(p["instances"]["started"]);
-  for (const auto& f : p["funnel"]) {
-    const std::string stage = str(f["stage"]);
-    bars.push_back(
-        {stage, started > 0 ? number(f["entered"]) / started : 0.0,
-         fmt::format("{} ({})", str(f["entered"]), pct(f["conversion"])),
-         measure_attrs("funnel", workflow, str(p["period"]), stage + ".entered", f["entered"]),
-         stage == "won" ? "#2e8b57" : "#3b6ea5"});
+  const double started = number(at(at(p, "instances"), "started"));
+  for (const auto& f : at(p, "funnel")) {
+    const std::string stage = str(at(f, "stage"));
+    bars.push_back({stage, started > 0 ? number(at(f, "entered")) / started : 0.0,
+                    fmt::format("{} ({})", str(at(f, "entered")), pct(at(f, "conversion"))),
+                    measure_attrs("funnel", workflow, str(at(p, "period")), stage + ".entered",
+                                  at(f, "entered")),
+                    stage == "won" ? "#2e8b57" : "#3b6ea5"});
   }
   return bar_chart("Funnel: instances that reached each stage (conversion from the step before)",
                    bars);
@@ -126,16 +126,16 @@ std::string funnel_chart(const std::string& workflow, const json& p) {
 std::string stage_time_chart(const std::string& workflow, const json& p) {
   std::vector<Bar> bars;
   double longest = 0;
-  for (const auto& s : p["stage_time"]) longest = std::max(longest, number(s["p90_ms"]));
-  for (const auto& s : p["stage_time"]) {
-    const std::string stage = str(s["stage"]);
+  for (const auto& s : at(p, "stage_time")) longest = std::max(longest, number(at(s, "p90_ms")));
+  for (const auto& s : at(p, "stage_time")) {
+    const std::string stage = str(at(s, "stage"));
     for (const char* q : {"p50", "p90"}) {
       const std::string key = std::string(q) + "_ms";
-      bars.push_back(
-          {fmt::format("{} {}", stage, q), longest > 0 ? number(s[key]) / longest : 0.0,
-           hours(s[key]),
-           measure_attrs("stage_time", workflow, str(p["period"]), stage + "." + key, s[key]),
-           std::string(q) == "p50" ? "#6a8fc7" : "#1f4e89"});
+      bars.push_back({fmt::format("{} {}", stage, q),
+                      longest > 0 ? number(at(s, key)) / longest : 0.0, hours(at(s, key)),
+                      measure_attrs("stage_time", workflow, str(at(p, "period")), stage + "." + key,
+                                    at(s, key)),
+                      std::string(q) == "p50" ? "#6a8fc7" : "#1f4e89"});
     }
   }
   return bar_chart("Time in stage (p50 and p90)", bars);
@@ -144,14 +144,15 @@ std::string stage_time_chart(const std::string& workflow, const json& p) {
 std::string sla_chart(const std::string& workflow, const json& p) {
   std::vector<Bar> bars;
   if (p.contains("sla")) {
-    for (const auto& s : p["sla"]) {
-      const std::string clock = str(s["clock"]);
-      bars.push_back({fmt::format("{} ({})", clock, str(s["kind"])), number(s["on_time_rate"]),
-                      fmt::format("{} on time: {} met, {} breached", pct(s["on_time_rate"]),
-                                  str(s["met"]), str(s["breached"])),
-                      measure_attrs("sla", workflow, str(p["period"]), clock + ".on_time_rate",
-                                    s["on_time_rate"]),
-                      number(s["breached"]) > 0 ? "#c0504d" : "#2e8b57"});
+    for (const auto& s : at(p, "sla")) {
+      const std::string clock = str(at(s, "clock"));
+      bars.push_back({fmt::format("{} ({})", clock, str(at(s, "kind"))),
+                      number(at(s, "on_time_rate")),
+                      fmt::format("{} on time: {} met, {} breached", pct(at(s, "on_time_rate")),
+                                  str(at(s, "met")), str(at(s, "breached"))),
+                      measure_attrs("sla", workflow, str(at(p, "period")), clock + ".on_time_rate",
+                                    at(s, "on_time_rate")),
+                      number(at(s, "breached")) > 0 ? "#c0504d" : "#2e8b57"});
     }
   }
   return bar_chart("SLA/OLA on-time rate per clock", bars);
@@ -160,14 +161,15 @@ std::string sla_chart(const std::string& workflow, const json& p) {
 // The process drawn by stage (one column per stage, long stages wrap into several columns),
 // states shaded by visits and edges drawn by how often they were taken, over all periods.
 std::string process_diagram(const json& w) {
-  const json& process = w["process"];
+  const json& process = at(w, "process");
   std::map<std::string, double> visits;
   std::map<std::tuple<std::string, std::string>, double> taken;
-  for (const auto& p : w["periods"]) {
-    for (const auto& s : p["state_time"]) visits[str(s["state"])] += number(s["visits"]);
-    for (const auto& t : p["terminals"]) visits[str(t["state"])] += number(t["count"]);
-    for (const auto& t : p["transitions"])
-      taken[{str(t["from"]), str(t["to"])}] += number(t["count"]);
+  for (const auto& p : at(w, "periods")) {
+    for (const auto& s : at(p, "state_time"))
+      visits[str(at(s, "state"))] += number(at(s, "visits"));
+    for (const auto& t : at(p, "terminals")) visits[str(at(t, "state"))] += number(at(t, "count"));
+    for (const auto& t : at(p, "transitions"))
+      taken[{str(at(t, "from")), str(at(t, "to"))}] += number(at(t, "count"));
   }
   double most = 1;
   for (const auto& [s, n] : visits) most = std::max(most, n);
@@ -176,24 +178,24 @@ std::string process_diagram(const json& w) {
 
   const int node_w = 180, node_h = 36, col_w = 230, row_h = 52, per_col = 8, top = 40;
   std::vector<std::string> columns;               // stage of each column
-  std::map<std::string, std::pair<int, int>> at;  // state → (x, y) of its top-left corner
+  std::map<std::string, std::pair<int, int>> placed;  // state → (x, y) of its top-left corner
   std::map<std::string, int> filled;              // column index → rows used
   std::vector<std::string> stages;
-  for (const auto& s : process["stages"]) stages.push_back(str(s));
+  for (const auto& s : at(process, "stages")) stages.push_back(str(s));
   stages.push_back("");  // states without a stage
   int col = 0, max_rows = 0;
   for (const auto& stage : stages) {
     int row = 0;
     int first_col = col;
     bool any = false;
-    for (const auto& s : process["states"]) {
-      if (str(s["stage"]) != stage) continue;
+    for (const auto& s : at(process, "states")) {
+      if (str(at(s, "stage")) != stage) continue;
       any = true;
       if (row == per_col) {
         row = 0;
         ++col;
       }
-      at[str(s["id"])] = {20 + col * col_w, top + row * row_h};
+      placed[str(at(s, "id"))] = {20 + col * col_w, top + row * row_h};
       max_rows = std::max(max_rows, ++row);
     }
     if (!any) continue;
@@ -205,18 +207,18 @@ std::string process_diagram(const json& w) {
   std::string svg = fmt::format(
       R"(<svg class="diagram" role="img" xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" viewBox="0 0 {} {}">)"
       R"(<title>{} by traffic</title><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>)",
-      width, height, width, height, esc(w["name"]));
+      width, height, width, height, esc(at(w, "name")));
   for (std::size_t c = 0; c < columns.size(); ++c) {
     if (c > 0 && columns[c] == columns[c - 1]) continue;
     svg += fmt::format(R"(<text x="{}" y="22" class="stage">{}</text>)",
                        20 + static_cast<int>(c) * col_w,
                        html_escape(clip(columns[c].empty() ? "(no stage)" : columns[c], 28)));
   }
-  for (const auto& e : process["edges"]) {
-    auto a = at.find(str(e["from"]));
-    auto b = at.find(str(e["to"]));
-    if (a == at.end() || b == at.end()) continue;
-    auto t = taken.find({str(e["from"]), str(e["to"])});
+  for (const auto& e : at(process, "edges")) {
+    auto a = placed.find(str(at(e, "from")));
+    auto b = placed.find(str(at(e, "to")));
+    if (a == placed.end() || b == placed.end()) continue;
+    auto t = taken.find({str(at(e, "from")), str(at(e, "to"))});
     const double n = t == taken.end() ? 0 : t->second;
     // Forward edges run right side → left side; edges within a column arc out to the right;
     // backward edges run left side → right side.
@@ -237,11 +239,11 @@ std::string process_diagram(const json& w) {
         R"~(<path d="M{:.0f},{:.0f} C{:.0f},{:.0f} {:.0f},{:.0f} {:.0f},{:.0f}" fill="none" stroke="{}" stroke-width="{:.1f}"{} marker-end="url(#arrow)" data-from="{}" data-to="{}" data-count="{}"/>)~",
         x1, y1, c1, y1, c2, y2, x2, y2, n > 0 ? "#1f4e89" : "#bbb",
         n > 0 ? 1.0 + 4.0 * n / most_taken : 0.8, n > 0 ? "" : R"( stroke-dasharray="3,3")",
-        esc(e["from"]), esc(e["to"]), static_cast<std::int64_t>(n));
+        esc(at(e, "from")), esc(at(e, "to")), static_cast<std::int64_t>(n));
   }
-  for (const auto& s : process["states"]) {
-    const std::string id = str(s["id"]);
-    auto [x, y] = at[id];
+  for (const auto& s : at(process, "states")) {
+    const std::string id = str(at(s, "id"));
+    auto [x, y] = placed[id];
     const double n = visits.count(id) ? visits[id] : 0;
     // From white (never visited) to a deep blue (the busiest state).
     const double share = n / most;
@@ -254,14 +256,14 @@ std::string process_diagram(const json& w) {
         R"~(<rect x="{}" y="{}" width="{}" height="{}" rx="{}" fill="rgb({},{},{})" stroke="{}" stroke-width="{}"/>)~"
         R"(<text x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>)"
         R"(<text x="{}" y="{}" text-anchor="middle" class="small" fill="{}">{}</text></g>)",
-        html_escape(id), static_cast<std::int64_t>(n), esc(s["name"]), html_escape(id),
-        static_cast<std::int64_t>(n), x, y, node_w, node_h, s["terminal"] == true ? 14 : 4, r, g,
-        bl,
-        s["outcome"] == "won"    ? "#2e8b57"
-        : s["outcome"] == "lost" ? "#c0504d"
-                                 : "#333",
-        s["terminal"] == true ? 2 : 1, x + node_w / 2, y + 15, dark ? "#fff" : "#111",
-        html_escape(clip(str(s["name"]), 26)), x + node_w / 2, y + 30, dark ? "#fff" : "#444",
+        html_escape(id), static_cast<std::int64_t>(n), esc(at(s, "name")), html_escape(id),
+        static_cast<std::int64_t>(n), x, y, node_w, node_h, at(s, "terminal") == true ? 14 : 4, r,
+        g, bl,
+        at(s, "outcome") == "won"    ? "#2e8b57"
+        : at(s, "outcome") == "lost" ? "#c0504d"
+                                     : "#333",
+        at(s, "terminal") == true ? 2 : 1, x + node_w / 2, y + 15, dark ? "#fff" : "#111",
+        html_escape(clip(str(at(s, "name")), 26)), x + node_w / 2, y + 30, dark ? "#fff" : "#444",
         static_cast<std::int64_t>(n));
   }
   return svg + "</svg>";
@@ -274,68 +276,69 @@ std::string cell(const std::string& key, const json& v, const std::string& attrs
 }
 
 std::string period_section(const std::string& workflow, const json& p) {
-  const std::string period = str(p["period"]);
+  const std::string period = str(at(p, "period"));
   auto m = [&](const std::string& section, const std::string& key, const json& v) {
     return measure_attrs(section, workflow, period, key, v);
   };
   std::string out = fmt::format("<section class=\"period\"><h3>{} — {}</h3>", html_escape(workflow),
                                 html_escape(period));
-  const json& i = p["instances"];
-  const json& o = p["outcomes"];
-  const json& r = p["reopen"];
+  const json& i = at(p, "instances");
+  const json& o = at(p, "outcomes");
+  const json& r = at(p, "reopen");
   out += "<div class=\"cards\">";
   auto card = [&](const std::string& label, const std::string& shown, const std::string& attrs) {
     out += fmt::format("<div class=\"card\"{}><div class=\"big\">{}</div>{}</div>", attrs,
                        html_escape(shown), html_escape(label));
   };
-  card("started", str(i["started"]), m("instances", "started", i["started"]));
-  card("completed", str(i["completed"]), m("instances", "completed", i["completed"]));
-  card("win rate", pct(o["win_rate"]), m("outcomes", "win_rate", o["win_rate"]));
-  card("win rate past the first stage", pct(o["qualified_win_rate"]),
-       m("outcomes", "qualified_win_rate", o["qualified_win_rate"]));
+  card("started", str(at(i, "started")), m("instances", "started", at(i, "started")));
+  card("completed", str(at(i, "completed")), m("instances", "completed", at(i, "completed")));
+  card("win rate", pct(at(o, "win_rate")), m("outcomes", "win_rate", at(o, "win_rate")));
+  card("win rate past the first stage", pct(at(o, "qualified_win_rate")),
+       m("outcomes", "qualified_win_rate", at(o, "qualified_win_rate")));
   if (p.contains("service_levels")) {
-    const json& sl = p["service_levels"];
-    card("SLA on time", pct(sl["sla_on_time_rate"]),
-         m("service_levels", "sla_on_time_rate", sl["sla_on_time_rate"]));
-    card("OLA on time", pct(sl["ola_on_time_rate"]),
-         m("service_levels", "ola_on_time_rate", sl["ola_on_time_rate"]));
+    const json& sl = at(p, "service_levels");
+    card("SLA on time", pct(at(sl, "sla_on_time_rate")),
+         m("service_levels", "sla_on_time_rate", at(sl, "sla_on_time_rate")));
+    card("OLA on time", pct(at(sl, "ola_on_time_rate")),
+         m("service_levels", "ola_on_time_rate", at(sl, "ola_on_time_rate")));
   }
-  card("reopen rate", pct(r["rate"]), m("reopen", "rate", r["rate"]));
-  card("cycle time p50", str(p["cycle_time"]["p50"]).empty() ? "–" : str(p["cycle_time"]["p50"]),
-       m("cycle_time", "p50_ms", p["cycle_time"]["p50_ms"]));
+  card("reopen rate", pct(at(r, "rate")), m("reopen", "rate", at(r, "rate")));
+  card("cycle time p50",
+       str(at(at(p, "cycle_time"), "p50")).empty() ? "–" : str(at(at(p, "cycle_time"), "p50")),
+       m("cycle_time", "p50_ms", at(at(p, "cycle_time"), "p50_ms")));
   out += "</div>";
   out += funnel_chart(workflow, p);
   out += stage_time_chart(workflow, p);
   out += sla_chart(workflow, p);
-  if (!p["escalation"].empty()) {
+  if (!at(p, "escalation").empty()) {
     out +=
         "<table><caption>Escalation per tier</caption><tr><th>tier</th><th>entered</th>"
         "<th>escalated</th><th>rate</th><th>escalations</th><th>automatic</th></tr>";
-    for (const auto& e : p["escalation"]) {
-      const std::string tier = fmt::format("tier{}", str(e["tier"]));
-      out += fmt::format("<tr><td>L{}</td>", esc(e["tier"]));
+    for (const auto& e : at(p, "escalation")) {
+      const std::string tier = fmt::format("tier{}", str(at(e, "tier")));
+      out += fmt::format("<tr><td>L{}</td>", esc(at(e, "tier")));
       for (const char* k : {"entered", "escalated", "rate", "escalations", "automatic"}) {
-        out += cell(k, e[k], m("escalation", tier + "." + k, e[k]));
+        out += cell(k, at(e, k), m("escalation", tier + "." + k, at(e, k)));
       }
       out += "</tr>";
     }
     out += "</table>";
   }
-  if (p.contains("gates") && !p["gates"].empty()) {
+  if (p.contains("gates") && !at(p, "gates").empty()) {
     out +=
         "<table><caption>Gates</caption><tr><th>gate</th><th>rounds</th><th>decided</th>"
         "<th>go</th><th>kill</th><th>hold</th><th>recycle</th><th>pass rate</th>"
         "<th>median time to decision</th></tr>";
-    for (const auto& g : p["gates"]) {
-      const std::string gate = str(g["gate"]);
+    for (const auto& g : at(p, "gates")) {
+      const std::string gate = str(at(g, "gate"));
       out += fmt::format("<tr><td>{}</td>", html_escape(gate));
       for (const char* k : {"rounds", "decided", "go", "kill", "hold", "recycle", "pass_rate"}) {
-        out += cell(k, g[k], m("gates", gate + "." + k, g[k]));
+        out += cell(k, at(g, k), m("gates", gate + "." + k, at(g, k)));
       }
       out += fmt::format(
           "<td{}>{}</td></tr>",
-          m("gates", gate + ".median_time_to_decision_ms", g["median_time_to_decision_ms"]),
-          esc(g["median_time_to_decision"]));
+          m("gates", gate + ".median_time_to_decision_ms", at(g, "median_time_to_decision_ms")),
+          esc(at(g, "median_time_to_decision")));
     }
     out += "</table>";
   }
@@ -359,26 +362,27 @@ details{margin-top:24px}
 }  // namespace
 
 std::string render_html(const json& doc) {
-  const json& r = doc["report"];
+  const json& r = at(doc, "report");
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
   out += fmt::format("<title>flowgate report: {}</title><style>{}</style></head><body>",
-                     esc(r["database"]), kStyle);
+                     esc(at(r, "database")), kStyle);
   out += fmt::format(
       "<h1>flowgate report</h1><p id=\"scope\">Database {}; period {}; instances that started "
       "since {} until {}.</p>",
-      esc(r["database"]), esc(r["period"]),
-      r["since"].is_null() ? "the beginning" : esc(r["since"]),
-      r["until"].is_null() ? "now" : esc(r["until"]));
-  for (const auto& w : doc["warnings"]) out += fmt::format("<p class=\"warning\">{}</p>", esc(w));
-  if (doc["workflows"].empty()) out += "<p id=\"empty\">No workflows in the database.</p>";
-  for (const auto& w : doc["workflows"]) {
-    const std::string workflow = str(w["workflow"]);
+      esc(at(r, "database")), esc(at(r, "period")),
+      at(r, "since").is_null() ? "the beginning" : esc(at(r, "since")),
+      at(r, "until").is_null() ? "now" : esc(at(r, "until")));
+  for (const auto& w : at(doc, "warnings"))
+    out += fmt::format("<p class=\"warning\">{}</p>", esc(w));
+  if (at(doc, "workflows").empty()) out += "<p id=\"empty\">No workflows in the database.</p>";
+  for (const auto& w : at(doc, "workflows")) {
+    const std::string workflow = str(at(w, "workflow"));
     out += fmt::format(
         "<section class=\"workflow\" data-workflow=\"{}\"><h2>{} ({}, version {})</h2>",
-        html_escape(workflow), esc(w["name"]), html_escape(workflow), esc(w["version"]));
+        html_escape(workflow), esc(at(w, "name")), html_escape(workflow), esc(at(w, "version")));
     out += "<h3>Process by traffic</h3>" + process_diagram(w);
-    if (w["periods"].empty()) out += "<p>No instances started in the selected time.</p>";
-    for (const auto& p : w["periods"]) out += period_section(workflow, p);
+    if (at(w, "periods").empty()) out += "<p>No instances started in the selected time.</p>";
+    for (const auto& p : at(w, "periods")) out += period_section(workflow, p);
     out += "</section>";
   }
   out +=

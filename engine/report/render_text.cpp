@@ -10,6 +10,13 @@ namespace flowgate::report {
 
 using nlohmann::json;
 
+const json& at(const json& j, std::string_view key) {
+  static const json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
 namespace {
 
 // The field that names a row of an array section.
@@ -108,78 +115,82 @@ std::string text(const json& v) {
 }
 
 void period_table(std::string& out, const json& p) {
-  const json& i = p["instances"];
+  const json& i = at(p, "instances");
   out += fmt::format("  instances: {} started, {} completed, {} cancelled, {} open\n",
-                     num(i["started"]), num(i["completed"]), num(i["cancelled"]), num(i["open"]));
+                     num(at(i, "started")), num(at(i, "completed")), num(at(i, "cancelled")),
+                     num(at(i, "open")));
   out += "  funnel (stage: entered, conversion from the step before, share of started)\n";
-  for (const auto& f : p["funnel"]) {
-    out += fmt::format("    {:<28} {:>6}  {:>7}  {:>7}\n", text(f["stage"]), num(f["entered"]),
-                       pct(f["conversion"]), pct(f["of_started"]));
+  for (const auto& f : at(p, "funnel")) {
+    out += fmt::format("    {:<28} {:>6}  {:>7}  {:>7}\n", text(at(f, "stage")),
+                       num(at(f, "entered")), pct(at(f, "conversion")), pct(at(f, "of_started")));
   }
-  const json& o = p["outcomes"];
+  const json& o = at(p, "outcomes");
   out += fmt::format(
       "  outcomes: won {}, lost {} (cancelled {}), closed {}, win rate {}, past the first stage "
       "{}\n",
-      num(o["won"]), num(o["lost"]), num(o["cancelled"]), num(o["closed"]), pct(o["win_rate"]),
-      pct(o["qualified_win_rate"]));
-  for (const auto& t : p["terminals"]) {
-    out += fmt::format("    {:<28} {:<5} {:>6}\n", text(t["state"]), text(t["outcome"]),
-                       num(t["count"]));
+      num(at(o, "won")), num(at(o, "lost")), num(at(o, "cancelled")), num(at(o, "closed")),
+      pct(at(o, "win_rate")), pct(at(o, "qualified_win_rate")));
+  for (const auto& t : at(p, "terminals")) {
+    out += fmt::format("    {:<28} {:<5} {:>6}\n", text(at(t, "state")), text(at(t, "outcome")),
+                       num(at(t, "count")));
   }
-  const json& c = p["cycle_time"];
-  out += fmt::format("  cycle time (completed): n={} p50 {} p90 {}\n", num(c["count"]),
-                     text(c["p50"]), text(c["p90"]));
+  const json& c = at(p, "cycle_time");
+  out += fmt::format("  cycle time (completed): n={} p50 {} p90 {}\n", num(at(c, "count")),
+                     text(at(c, "p50")), text(at(c, "p90")));
   out += "  time in stage (n, p50, p90)\n";
-  for (const auto& s : p["stage_time"]) {
-    out += fmt::format("    {:<28} {:>6}  {:>10}  {:>10}\n", text(s["stage"]), num(s["count"]),
-                       text(s["p50"]), text(s["p90"]));
+  for (const auto& s : at(p, "stage_time")) {
+    out += fmt::format("    {:<28} {:>6}  {:>10}  {:>10}\n", text(at(s, "stage")),
+                       num(at(s, "count")), text(at(s, "p50")), text(at(s, "p90")));
   }
   out += "  time in state (visits, n left, p50, p90)\n";
-  for (const auto& s : p["state_time"]) {
-    if (s["visits"] == 0) continue;
-    out += fmt::format("    {:<28} {:>6}  {:>6}  {:>10}  {:>10}\n", text(s["state"]),
-                       num(s["visits"]), num(s["count"]), text(s["p50"]), text(s["p90"]));
+  for (const auto& s : at(p, "state_time")) {
+    if (at(s, "visits") == 0) continue;
+    out += fmt::format("    {:<28} {:>6}  {:>6}  {:>10}  {:>10}\n", text(at(s, "state")),
+                       num(at(s, "visits")), num(at(s, "count")), text(at(s, "p50")),
+                       text(at(s, "p90")));
   }
-  if (!p["escalation"].empty()) {
+  if (!at(p, "escalation").empty()) {
     out += "  escalation per tier (entered, escalated, rate, escalations, automatic)\n";
-    for (const auto& e : p["escalation"]) {
-      out += fmt::format("    L{:<27} {:>6}  {:>6}  {:>7}  {:>6}  {:>6}\n", num(e["tier"]),
-                         num(e["entered"]), num(e["escalated"]), pct(e["rate"]),
-                         num(e["escalations"]), num(e["automatic"]));
+    for (const auto& e : at(p, "escalation")) {
+      out += fmt::format("    L{:<27} {:>6}  {:>6}  {:>7}  {:>6}  {:>6}\n", num(at(e, "tier")),
+                         num(at(e, "entered")), num(at(e, "escalated")), pct(at(e, "rate")),
+                         num(at(e, "escalations")), num(at(e, "automatic")));
     }
   }
-  const json& r = p["reopen"];
+  const json& r = at(p, "reopen");
   out += fmt::format("  reopen: {} of {} reached the last stage's work were reopened ({})\n",
-                     num(r["reopened"]), num(r["eligible"]), pct(r["rate"]));
+                     num(at(r, "reopened")), num(at(r, "eligible")), pct(at(r, "rate")));
   if (p.contains("service_levels")) {
-    const json& sl = p["service_levels"];
+    const json& sl = at(p, "service_levels");
     out += fmt::format(
         "  service levels: SLA on time {} ({} of {} closed), OLA on time {} ({} of {})\n",
-        pct(sl["sla_on_time_rate"]), num(sl["sla_met"]), num(sl["sla_count"]),
-        pct(sl["ola_on_time_rate"]), num(sl["ola_met"]), num(sl["ola_count"]));
+        pct(at(sl, "sla_on_time_rate")), num(at(sl, "sla_met")), num(at(sl, "sla_count")),
+        pct(at(sl, "ola_on_time_rate")), num(at(sl, "ola_met")), num(at(sl, "ola_count")));
   }
-  if (p.contains("sla") && !p["sla"].empty()) {
+  if (p.contains("sla") && !at(p, "sla").empty()) {
     out +=
         "  SLA/OLA clocks (kind, completed, met, breached, on time, p50, p90 business time, "
         "open)\n";
-    for (const auto& s : p["sla"]) {
+    for (const auto& s : at(p, "sla")) {
       auto dur = [](const json& v) {
         return v.is_number() ? fmt::format("{:.1f}h", v.get<double>() / 3'600'000.0)
                              : std::string("-");
       };
       out += fmt::format("    {:<20} {:<3} {:>5} {:>5} {:>5} {:>7} {:>8} {:>8} {:>5}\n",
-                         text(s["clock"]), text(s["kind"]), num(s["count"]), num(s["met"]),
-                         num(s["breached"]), pct(s["on_time_rate"]), dur(s["p50_business_ms"]),
-                         dur(s["p90_business_ms"]), num(s["open"]));
+                         text(at(s, "clock")), text(at(s, "kind")), num(at(s, "count")),
+                         num(at(s, "met")), num(at(s, "breached")), pct(at(s, "on_time_rate")),
+                         dur(at(s, "p50_business_ms")), dur(at(s, "p90_business_ms")),
+                         num(at(s, "open")));
     }
   }
-  if (p.contains("gates") && !p["gates"].empty()) {
+  if (p.contains("gates") && !at(p, "gates").empty()) {
     out += "  gates (rounds, decided, go, kill, hold, recycle, pass rate, median decision)\n";
-    for (const auto& g : p["gates"]) {
+    for (const auto& g : at(p, "gates")) {
       out += fmt::format("    {:<24} {:>5} {:>5} {:>4} {:>4} {:>4} {:>4} {:>7} {:>8}\n",
-                         text(g["gate"]), num(g["rounds"]), num(g["decided"]), num(g["go"]),
-                         num(g["kill"]), num(g["hold"]), num(g["recycle"]), pct(g["pass_rate"]),
-                         text(g["median_time_to_decision"]));
+                         text(at(g, "gate")), num(at(g, "rounds")), num(at(g, "decided")),
+                         num(at(g, "go")), num(at(g, "kill")), num(at(g, "hold")),
+                         num(at(g, "recycle")), pct(at(g, "pass_rate")),
+                         text(at(g, "median_time_to_decision")));
     }
   }
 }
@@ -188,17 +199,18 @@ void period_table(std::string& out, const json& p) {
 
 std::string render_table(const json& doc) {
   std::string out;
-  const json& r = doc["report"];
+  const json& r = at(doc, "report");
   out += fmt::format("flowgate report of {} (period: {}, since {}, until {}; instances by start)\n",
-                     text(r["database"]), text(r["period"]), text(r["since"]), text(r["until"]));
-  for (const auto& w : doc["warnings"]) out += fmt::format("warning: {}\n", text(w));
-  if (doc["workflows"].empty()) out += "\nno workflows in the database\n";
-  for (const auto& w : doc["workflows"]) {
-    out += fmt::format("\n== {} ({}, version {})\n", text(w["workflow"]), text(w["name"]),
-                       num(w["version"]));
-    if (w["periods"].empty()) out += "  no instances started in the selected time\n";
-    for (const auto& p : w["periods"]) {
-      out += fmt::format("\n-- {} {}\n", text(w["workflow"]), text(p["period"]));
+                     text(at(r, "database")), text(at(r, "period")), text(at(r, "since")),
+                     text(at(r, "until")));
+  for (const auto& w : at(doc, "warnings")) out += fmt::format("warning: {}\n", text(w));
+  if (at(doc, "workflows").empty()) out += "\nno workflows in the database\n";
+  for (const auto& w : at(doc, "workflows")) {
+    out += fmt::format("\n== {} ({}, version {})\n", text(at(w, "workflow")), text(at(w, "name")),
+                       num(at(w, "version")));
+    if (at(w, "periods").empty()) out += "  no instances started in the selected time\n";
+    for (const auto& p : at(w, "periods")) {
+      out += fmt::format("\n-- {} {}\n", text(at(w, "workflow")), text(at(p, "period")));
       period_table(out, p);
     }
   }

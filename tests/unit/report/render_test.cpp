@@ -138,3 +138,11 @@ TEST_CASE("control characters in names are shown escaped in the table", "[report
   CHECK_THAT(table, Catch::Contains("Stage \"two\"\\x0anext line"));
   CHECK(table.find("\"two\"\nnext") == std::string::npos);
 }
+
+TEST_CASE("a document with missing sections still renders", "[report]") {
+  json doc = {{"workflows",
+               json::array({{{"workflow", "x"}, {"periods", json::array({json::object()})}}})}};
+  CHECK_THAT(report::render_table(doc), Catch::Contains("== x"));
+  CHECK_THAT(report::render_html(doc), Catch::Contains("</html>"));
+  CHECK(report::render_csv(doc) == "section,workflow,period,key,value\n");
+}
