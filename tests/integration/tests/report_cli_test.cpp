@@ -367,3 +367,50 @@ TEST_CASE("an edited event that is not JSON, or has a field of the wrong type, i
   CHECK(mistyped.status == 3);
   CHECK_THAT(mistyped.err, Catch::Contains("a sla.* event of workflow itr has a malformed field"));
 }
+
+TEST_CASE("gate figures: one lead qualified at its review, one killed", "[report]") {
+  Desk desk;
+  auto lead = [&](const std::string& owner) {
+    std::string id = desk.start("ltc", "marketing:mia", R"({"channel": "web"})");
+    desk.fire(id, "assign_lead", "marketing:mia",
+              R"({"account_owner": ")" + owner + R"(", "region": "emea"})");
+    desk.fire(id, "contact_lead", "AR:" + owner,
+              R"({"budget_confirmed": true, "estimated_value": "90000"})");
+    desk.fire(id, "qualify_lead", "AR:" + owner, R"({"expected_close": "2026-12-31"})");
+    return id;
+  };
+  auto vote = [&](const std::string& id, std::vector<std::string> args) {
+    std::vector<std::string> all = {"gate",
+                                    "vote",
+                                    "--db",
+                                    desk.db,
+                                    "--workflows",
+                                    desk.workflows,
+                                    "--as",
+                                    "sales_director:dora",
+                                    id};
+    all.insert(all.end(), args.begin(), args.end());
+    auto r = desk.run(all);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+  };
+  vote(lead("ana"),
+       {"--decision", "go", "--answers", R"({"real_need": true, "buying_authority": true})",
+        "--scores", R"({"budget_fit": 4, "timing": 3})"});
+  vote(lead("bo"), {"--decision", "kill", "--reason", "no authority", "--payload",
+                    R"({"reason": "no buying authority"})"});
+  json ltc = period_of(desk.report_json(), "ltc");
+  REQUIRE(ltc["gates"].size() == 1);
+  const json& g = ltc["gates"][0];
+  CHECK(g["gate"] == "qualify_lead");
+  CHECK(g["rounds"] == 2);
+  CHECK(g["decided"] == 2);
+  CHECK(g["go"] == 1);
+  CHECK(g["kill"] == 1);
+  CHECK(g["pass_rate"] == 0.5);
+  // The killed lead ended in a loss terminal; the qualified one is an open opportunity.
+  CHECK(ltc["instances"]["completed"] == 1);
+  CHECK(ltc["funnel"][1]["entered"] == 1);
+  CHECK(ltc["outcomes"]["won"] == 0);
+  CHECK(ltc["outcomes"]["lost"] == 1);
+}
