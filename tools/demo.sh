@@ -5,7 +5,9 @@
 # do that work (the server runs as you, so it honours the `--as ROLE:USER` each step names). The
 # clock is advanced between steps so the timelines read like real ones; timers due meanwhile fire
 # (an OLA breach escalates the ticket by itself). Steps that go to a stage-gate review are decided
-# by the gatekeepers' votes. At the end it prints each timeline and stops the server (SIGTERM).
+# by the gatekeepers' votes. At the end it prints each timeline and stops the server (SIGTERM);
+# then, as an auditor would, verifies and replays the database and reports the measures (also as
+# an HTML page), and runs the shipped workflows' scenario suites with their coverage.
 set -euo pipefail
 shopt -s lastpipe  # `… | report` sets $lifecycle in this shell
 cd "$(dirname "$0")/.."
@@ -211,3 +213,17 @@ trap - EXIT
 kill -TERM "$server"
 wait "$server"
 echo "  the server stopped cleanly (exit status $?); its log is in $log"
+
+echo
+echo "== the auditor: verify the database (hash chains, snapshots, definitions, checkpoints)"
+$fg verify "$db"
+echo
+echo "== the auditor: replay every recorded step against the process version it ran on"
+$fg replay "$db"
+echo
+echo "== the measures: funnel, win rate, time in stage, SLA/OLA on-time rates, escalations, gates"
+$fg report "$db" --html "$out/report.html"
+echo "  (also written as one HTML page: $out/report.html)"
+echo
+echo "== ops: the scenario suites of the shipped workflows (simulated clock, fresh database each)"
+$fg test --coverage workflows/tests/*.toml
