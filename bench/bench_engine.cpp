@@ -167,17 +167,21 @@ double run_raw(const std::string& db, std::size_t rows, std::size_t batch, bool 
   SQLite::Database d(db, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
   d.exec("PRAGMA journal_mode=WAL");
   d.exec(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
-  d.exec("CREATE TABLE events(position INTEGER PRIMARY KEY, instance_id TEXT, seq INTEGER, at_ms "
-         "INTEGER, type TEXT, actor TEXT, body TEXT, request_id TEXT, prev_hash TEXT, hash TEXT, "
-         "UNIQUE(instance_id, seq))");
-  d.exec("CREATE TABLE instances(instance_id TEXT PRIMARY KEY, state TEXT, data TEXT, last_seq "
-         "INTEGER, head_hash TEXT)");
+  d.exec(
+      "CREATE TABLE events(position INTEGER PRIMARY KEY, instance_id TEXT, seq INTEGER, at_ms "
+      "INTEGER, type TEXT, actor TEXT, body TEXT, request_id TEXT, prev_hash TEXT, hash TEXT, "
+      "UNIQUE(instance_id, seq))");
+  d.exec(
+      "CREATE TABLE instances(instance_id TEXT PRIMARY KEY, state TEXT, data TEXT, last_seq "
+      "INTEGER, head_hash TEXT)");
   d.exec("CREATE TABLE requests(request_id TEXT PRIMARY KEY, response TEXT)");
-  SQLite::Statement ev(d, "INSERT INTO events(instance_id, seq, at_ms, type, actor, body, "
-                          "request_id, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?,?)");
-  SQLite::Statement inst(d, "INSERT INTO instances VALUES(?,?,?,?,?) ON CONFLICT(instance_id) DO "
-                            "UPDATE SET state=excluded.state, data=excluded.data, "
-                            "last_seq=excluded.last_seq, head_hash=excluded.head_hash");
+  SQLite::Statement ev(d,
+                       "INSERT INTO events(instance_id, seq, at_ms, type, actor, body, "
+                       "request_id, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?,?)");
+  SQLite::Statement inst(d,
+                         "INSERT INTO instances VALUES(?,?,?,?,?) ON CONFLICT(instance_id) DO "
+                         "UPDATE SET state=excluded.state, data=excluded.data, "
+                         "last_seq=excluded.last_seq, head_hash=excluded.head_hash");
   SQLite::Statement req(d, "INSERT INTO requests VALUES(?,?)");
   std::string body = R"({"changes":{"amount":{"from":"1.25","to":"2.25"}},"event":"touch"})";
   std::string hash(64, 'a');
@@ -260,9 +264,12 @@ int main(int argc, char** argv) {
   long instances = 0;
   int per_submitter_total = 40000;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--smoke")) smoke = true;
-    else if (!std::strcmp(argv[i], "--instances") && i + 1 < argc) instances = std::atol(argv[++i]);
-    else if (!std::strcmp(argv[i], "--commands") && i + 1 < argc) per_submitter_total = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--smoke"))
+      smoke = true;
+    else if (!std::strcmp(argv[i], "--instances") && i + 1 < argc)
+      instances = std::atol(argv[++i]);
+    else if (!std::strcmp(argv[i], "--commands") && i + 1 < argc)
+      per_submitter_total = std::atoi(argv[++i]);
   }
   if (smoke) per_submitter_total = 256;
   std::string dir = std::filesystem::temp_directory_path() / "flowgate-bench-engine";
@@ -273,7 +280,8 @@ int main(int argc, char** argv) {
               "p99 ms", "avg batch", "raw rows/s", "ratio");
   for (bool full : {true, false}) {
     for (int submitters : {1, 8, 64}) {
-      int per = std::max(1, (submitters == 1 ? per_submitter_total / 8 : per_submitter_total) / submitters);
+      int per = std::max(
+          1, (submitters == 1 ? per_submitter_total / 8 : per_submitter_total) / submitters);
       RunResult r = run_engine(db, submitters, per, full);
       std::size_t batch = static_cast<std::size_t>(std::max(1.0, r.avg_batch + 0.5));
       double raw = run_raw(db, r.commands, batch, full);

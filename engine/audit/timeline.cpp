@@ -63,9 +63,11 @@ void describe_gate(TimelineEntry& e, const json& b) {
   e.kind = "gate";
   if (e.type == "gate.submitted" || e.type == "gate.reopened") {
     e.what = fmt::format("review {} round {} opened", gate, round);
-    join(e.details, fmt::format("holds `{}` {} → {}", str(b, "event"), str(b, "from"), str(b, "to")));
+    join(e.details,
+         fmt::format("holds `{}` {} → {}", str(b, "event"), str(b, "from"), str(b, "to")));
     join(e.details, "submitted by " + str(b, "submitter"));
-    if (e.type == "gate.reopened") join(e.details, "after the hold of round " + str(b, "after_hold"));
+    if (e.type == "gate.reopened")
+      join(e.details, "after the hold of round " + str(b, "after_hold"));
   } else if (e.type == "gate.voted") {
     e.what = fmt::format("vote {} on {} round {}", str(b, "decision"), gate, round);
     join(e.details, fmt::format("{} as {}{}", str(b, "voter"), str(b, "role"),
@@ -74,7 +76,8 @@ void describe_gate(TimelineEntry& e, const json& b) {
                                     : " (weight " + str(b, "weight") + ")"));
     std::string answers;
     for (const auto& [k, v] : object_member(b, "answers").items()) {
-      answers += fmt::format("{}{} {}", answers.empty() ? "" : ", ", k, v.is_boolean() && v.get<bool>() ? "yes" : "no");
+      answers += fmt::format("{}{} {}", answers.empty() ? "" : ", ", k,
+                             v.is_boolean() && v.get<bool>() ? "yes" : "no");
     }
     join(e.details, answers);
     std::string scores;
@@ -131,22 +134,27 @@ void describe_clock(TimelineEntry& e, const json& b) {
   } else if (t == "warning") {
     e.what = fmt::format("clock warning {}%: {}", str(b, "percent"), clock);
     join(e.details, "due " + str(b, "due_at"));
-    if (!str(b, "planned_breach_at").empty()) join(e.details, "breach at " + str(b, "planned_breach_at"));
+    if (!str(b, "planned_breach_at").empty())
+      join(e.details, "breach at " + str(b, "planned_breach_at"));
   } else if (t == "breached") {
     e.what = "CLOCK BREACHED: " + clock;
     e.alert = true;
-    join(e.details, fmt::format("target {} passed at {}", duration(b, "target_ms"), str(b, "due_at")));
-    if (b.value("lateness_ms", std::int64_t{0}) > 0) join(e.details, "recorded " + duration(b, "lateness_ms") + " late");
+    join(e.details,
+         fmt::format("target {} passed at {}", duration(b, "target_ms"), str(b, "due_at")));
+    if (b.value("lateness_ms", std::int64_t{0}) > 0)
+      join(e.details, "recorded " + duration(b, "lateness_ms") + " late");
   } else if (t == "completed") {
     const bool met = b.value("met", false);
     e.what = fmt::format("clock {}: {}", met ? "met" : "missed", clock);
     e.alert = !met;
     join(e.details, fmt::format("{} of {} business time", duration(b, "business_elapsed_ms"),
                                 duration(b, "target_ms")));
-    if (b.value("paused_ms", std::int64_t{0}) > 0) join(e.details, "paused " + duration(b, "paused_ms"));
+    if (b.value("paused_ms", std::int64_t{0}) > 0)
+      join(e.details, "paused " + duration(b, "paused_ms"));
   } else if (t == "paused" || t == "resumed") {
     e.what = fmt::format("clock {}: {}", t, clock);
-    if (!duration(b, "time_left_ms").empty()) join(e.details, duration(b, "time_left_ms") + " left");
+    if (!duration(b, "time_left_ms").empty())
+      join(e.details, duration(b, "time_left_ms") + " left");
   } else {
     e.what = fmt::format("clock {}: {}", t, clock);
     join(e.details, str(b, "reason"));
@@ -207,8 +215,9 @@ Timeline build_timeline(const std::vector<EventRecord>& events, const Workflow* 
       const bool migrated = ev.type == "migrated";
       e.from = str(b, migrated ? "from_state" : "from");
       e.to = str(b, migrated ? "to_state" : "to");
-      e.what = migrated ? fmt::format("migrated v{} → v{}", str(b, "from_version"), str(b, "to_version"))
-                        : str(b, "event");
+      e.what = migrated
+                   ? fmt::format("migrated v{} → v{}", str(b, "from_version"), str(b, "to_version"))
+                   : str(b, "event");
       if (!t.stays.empty() && !t.stays.back().left_ms) {
         e.time_in_from_ms = ev.at_ms - t.stays.back().entered_ms;
       }
@@ -248,7 +257,8 @@ Timeline build_timeline(const std::vector<EventRecord>& events, const Workflow* 
   // last event.
   auto add = [](std::vector<StateTotal>& list, const std::string& key, const std::string& stage,
                 std::int64_t ms, bool visit) {
-    auto it = std::find_if(list.begin(), list.end(), [&](const StateTotal& s) { return s.state == key; });
+    auto it =
+        std::find_if(list.begin(), list.end(), [&](const StateTotal& s) { return s.state == key; });
     if (it == list.end()) {
       list.push_back({key, stage, 0, 0});
       it = list.end() - 1;
@@ -273,8 +283,9 @@ json Timeline::to_json() const {
   json j = {{"instance_id", instance_id}, {"workflow", workflow_id}, {"workflow_version", version}};
   json list = json::array();
   for (const auto& e : entries) {
-    json x = {{"seq", e.seq}, {"at", format_datetime_ms(e.at_ms)}, {"type", e.type},
-              {"kind", e.kind}, {"what", e.what}, {"actor", e.actor}};
+    json x = {{"seq", e.seq},   {"at", format_datetime_ms(e.at_ms)},
+              {"type", e.type}, {"kind", e.kind},
+              {"what", e.what}, {"actor", e.actor}};
     if (!e.from.empty()) x["from"] = e.from;
     if (!e.to.empty()) x["to"] = e.to;
     if (!e.details.empty()) x["details"] = e.details;
@@ -289,7 +300,9 @@ json Timeline::to_json() const {
   auto totals = [](const std::vector<StateTotal>& v, const char* key) {
     json out = json::array();
     for (const auto& s : v) {
-      json x = {{key, s.state}, {"visits", s.visits}, {"total_ms", s.total_ms},
+      json x = {{key, s.state},
+                {"visits", s.visits},
+                {"total_ms", s.total_ms},
                 {"total", format_duration_ms(s.total_ms)}};
       if (std::string(key) == "state" && !s.stage.empty()) x["stage"] = s.stage;
       out.push_back(std::move(x));
@@ -304,16 +317,16 @@ json Timeline::to_json() const {
 
 std::string render_timeline(const Timeline& t) {
   std::vector<std::vector<std::string>> rows;
-  const std::vector<std::string> header = {"#", "TIME", "WHAT", "FROM → TO", "AFTER", "BY", "DETAILS"};
+  const std::vector<std::string> header = {"#",     "TIME", "WHAT",   "FROM → TO",
+                                           "AFTER", "BY",   "DETAILS"};
   for (const auto& e : t.entries) {
     std::string move;
     if (!e.from.empty() || !e.to.empty()) {
       move = e.from.empty() ? "→ " + e.to : fmt::format("{} → {}", e.from, e.to);
     }
-    rows.push_back({std::to_string(e.seq), format_datetime_ms(e.at_ms),
-                    (e.alert ? "! " : "") + e.what, move,
-                    e.time_in_from_ms ? format_duration_ms(*e.time_in_from_ms) : "", e.actor,
-                    e.details});
+    rows.push_back(
+        {std::to_string(e.seq), format_datetime_ms(e.at_ms), (e.alert ? "! " : "") + e.what, move,
+         e.time_in_from_ms ? format_duration_ms(*e.time_in_from_ms) : "", e.actor, e.details});
   }
   std::vector<std::size_t> width(header.size());
   for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();

@@ -29,7 +29,7 @@ struct TimelineEntry {
   std::string actor;     // "ana (AR)", "flowgate:timer", "bob for ann (service_desk)"
   std::string details;   // data changes, reasons, scores, due times
   std::optional<std::int64_t> time_in_from_ms;  // moves: time spent in `from` until this event
-  bool alert = false;    // a breach, a kill, a cancellation: worth a second look
+  bool alert = false;  // a breach, a kill, a cancellation: worth a second look
 };
 
 // One stay in a state: entered at `entered_ms`, left at `left_ms` (none: still there).

@@ -7,8 +7,8 @@
 #include <charconv>
 #include <cstring>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 

@@ -56,8 +56,8 @@ class Expression {
   // `source` (1-based) and an empty file: the loader maps it into the process file.
   static Result<Expression> compile(std::string_view source, const Scope& scope);
 
-  Type type() const;                   // the static result type
-  const std::string& source() const;   // the text it was compiled from
+  Type type() const;                                   // the static result type
+  const std::string& source() const;                   // the text it was compiled from
   const std::vector<std::string>& data_refs() const;   // data fields referenced, sorted, unique
   const std::vector<std::string>& event_refs() const;  // event fields referenced, sorted, unique
 

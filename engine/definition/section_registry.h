@@ -27,7 +27,8 @@ class SectionHandler {
   // transitions are final). Reports problems to `diags` with locations in `file`. Returns the
   // compiled configuration stored in Workflow::extensions[name()], or nullptr when it has nothing.
   virtual std::shared_ptr<const void> compile(const toml::table& root, const Workflow& wf,
-                                              const std::string& file, Diagnostics& diags) const = 0;
+                                              const std::string& file,
+                                              Diagnostics& diags) const = 0;
 };
 
 class SectionRegistry {

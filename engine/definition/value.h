@@ -87,12 +87,13 @@ class Value {
 // Text parsers shared by the loader, the expression language and the CLI. All return nullopt on
 // malformed input.
 std::optional<std::int64_t> parse_decimal_units(std::string_view text);  // "-12.345" → units
-std::optional<std::int64_t> parse_duration_ms(std::string_view text);    // "1d2h30m15s", "90s", "250ms", "2w"
-std::optional<std::int64_t> parse_date_days(std::string_view text);      // "2026-03-01"
-std::optional<std::int64_t> parse_datetime_ms(std::string_view text);    // RFC 3339, "Z" or offset
+std::optional<std::int64_t> parse_duration_ms(
+    std::string_view text);  // "1d2h30m15s", "90s", "250ms", "2w"
+std::optional<std::int64_t> parse_date_days(std::string_view text);    // "2026-03-01"
+std::optional<std::int64_t> parse_datetime_ms(std::string_view text);  // RFC 3339, "Z" or offset
 std::string format_decimal_units(std::int64_t units);
-std::string format_duration_ms(std::int64_t ms);   // "1d2h30m", "0s"
+std::string format_duration_ms(std::int64_t ms);  // "1d2h30m", "0s"
 std::string format_date_days(std::int64_t days);
-std::string format_datetime_ms(std::int64_t ms);   // "2026-03-01T09:00:00Z" (ms shown if nonzero)
+std::string format_datetime_ms(std::int64_t ms);  // "2026-03-01T09:00:00Z" (ms shown if nonzero)
 
 }  // namespace flowgate

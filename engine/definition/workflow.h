@@ -70,17 +70,17 @@ struct PayloadField {
 
 // [[transitions]]
 struct TransitionDef {
-  std::size_t index = 0;           // position in the file, 0-based; stable id within a version
-  std::vector<std::string> from;   // explicit source states (empty when from_any)
-  bool from_any = false;           // from = "*": every non-terminal state
+  std::size_t index = 0;          // position in the file, 0-based; stable id within a version
+  std::vector<std::string> from;  // explicit source states (empty when from_any)
+  bool from_any = false;          // from = "*": every non-terminal state
   std::string to;
   std::string event;
   std::optional<Expression> guard;
   std::vector<std::string> roles;  // roles allowed to fire it; empty = anyone
   std::vector<Assignment> set;
   std::vector<PayloadField> payload;
-  int priority = 0;                // higher wins where guards overlap
-  std::string gate;                // gate id (stage-gate plugin); empty = none
+  int priority = 0;  // higher wins where guards overlap
+  std::string gate;  // gate id (stage-gate plugin); empty = none
   std::string description;
   SourceLocation where;
 
@@ -113,7 +113,8 @@ struct Workflow {
   const StateDef* state(std::string_view id) const;
   bool has_role(std::string_view id) const;
   // Transitions that leave `state` on `event`, highest priority first, then file order.
-  std::vector<const TransitionDef*> candidates(std::string_view state, std::string_view event) const;
+  std::vector<const TransitionDef*> candidates(std::string_view state,
+                                               std::string_view event) const;
   // Distinct events that have a transition leaving `state`, sorted.
   std::vector<std::string> events_from(std::string_view state) const;
   // The Scope expressions are compiled against (data fields in `fields` order).
@@ -132,7 +133,8 @@ struct Workflow {
   std::unordered_map<std::string, std::size_t> field_by_name_;
   std::unordered_map<std::string, std::size_t> state_by_id_;
   // (state, event) → transition indexes, ordered by priority desc then index.
-  std::map<std::pair<std::string, std::string>, std::vector<std::size_t>, std::less<>> by_source_event_;
+  std::map<std::pair<std::string, std::string>, std::vector<std::size_t>, std::less<>>
+      by_source_event_;
 };
 
 }  // namespace flowgate

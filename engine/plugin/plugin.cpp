@@ -92,8 +92,10 @@ Result<void> probe_in_child(const std::string& path) {
     std::string msg = ok ? std::string() : ok.error().message;
     if (ok) {
       Plugin* p = entry->create();
-      if (p == nullptr) msg = fmt::format("plugin {}: create() returned nothing", path);
-      else entry->destroy(p);
+      if (p == nullptr)
+        msg = fmt::format("plugin {}: create() returned nothing", path);
+      else
+        entry->destroy(p);
     }
     ssize_t ignored = write(pipefd[1], msg.data(), msg.size());
     (void)ignored;
@@ -102,13 +104,14 @@ Result<void> probe_in_child(const std::string& path) {
   close(pipefd[1]);
   std::string msg;
   char buf[1024];
-  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;) msg.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;)
+    msg.append(buf, static_cast<std::size_t>(n));
   close(pipefd[0]);
   int status = 0;
   waitpid(pid, &status, 0);
   if (WIFSIGNALED(status)) {
-    return fail(ErrorCode::kInvalidArgument,
-                fmt::format("plugin {} crashed while loading ({})", path, strsignal(WTERMSIG(status))));
+    return fail(ErrorCode::kInvalidArgument, fmt::format("plugin {} crashed while loading ({})",
+                                                         path, strsignal(WTERMSIG(status))));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
     return fail(ErrorCode::kInvalidArgument,
@@ -129,7 +132,8 @@ Result<Plugin> load_shared_plugin(const std::string& path) {
   if (auto ok = open_entry(path, entry); !ok) return fail(ok.error());
   Plugin* raw = entry->create();
   if (raw == nullptr) {
-    return fail(ErrorCode::kInvalidArgument, fmt::format("plugin {}: create() returned nothing", path));
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("plugin {}: create() returned nothing", path));
   }
   Plugin out = *raw;
   entry->destroy(raw);

@@ -60,8 +60,8 @@ class PluginRegistry {
 
 // Loads one shared-object plugin. It is first loaded in a child process, so a plugin that crashes
 // while loading is reported (with its signal) instead of taking the caller down. A missing file, a
-// missing entry symbol, a wrong API version or a failing create() are clear kInvalidArgument errors.
-// The library stays loaded for the life of the process.
+// missing entry symbol, a wrong API version or a failing create() are clear kInvalidArgument
+// errors. The library stays loaded for the life of the process.
 Result<Plugin> load_shared_plugin(const std::string& path);
 
 // Loads every *.so in `dir` (sorted) into `registry`. A plugin that fails to load is an error,

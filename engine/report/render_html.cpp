@@ -177,9 +177,9 @@ std::string process_diagram(const json& w) {
   for (const auto& [e, n] : taken) most_taken = std::max(most_taken, n);
 
   const int node_w = 180, node_h = 36, col_w = 230, row_h = 52, per_col = 8, top = 40;
-  std::vector<std::string> columns;               // stage of each column
+  std::vector<std::string> columns;                   // stage of each column
   std::map<std::string, std::pair<int, int>> placed;  // state → (x, y) of its top-left corner
-  std::map<std::string, int> filled;              // column index → rows used
+  std::map<std::string, int> filled;                  // column index → rows used
   std::vector<std::string> stages;
   for (const auto& s : at(process, "stages")) stages.push_back(str(s));
   stages.push_back("");  // states without a stage

@@ -33,15 +33,24 @@ Actor Actor::from_json(const nlohmann::json& j) {
 
 std::string_view command_kind_name(CommandKind k) {
   switch (k) {
-    case CommandKind::kStart: return "start";
-    case CommandKind::kFire: return "fire";
-    case CommandKind::kUpdate: return "update";
-    case CommandKind::kSuspend: return "suspend";
-    case CommandKind::kResume: return "resume";
-    case CommandKind::kCancel: return "cancel";
-    case CommandKind::kMigrate: return "migrate";
-    case CommandKind::kTimer: return "timer";
-    case CommandKind::kPlugin: return "plugin";
+    case CommandKind::kStart:
+      return "start";
+    case CommandKind::kFire:
+      return "fire";
+    case CommandKind::kUpdate:
+      return "update";
+    case CommandKind::kSuspend:
+      return "suspend";
+    case CommandKind::kResume:
+      return "resume";
+    case CommandKind::kCancel:
+      return "cancel";
+    case CommandKind::kMigrate:
+      return "migrate";
+    case CommandKind::kTimer:
+      return "timer";
+    case CommandKind::kPlugin:
+      return "plugin";
   }
   return "unknown";
 }

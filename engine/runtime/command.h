@@ -41,23 +41,23 @@ std::string_view command_kind_name(CommandKind k);  // "start", "fire", ...
 
 struct Command {
   CommandKind kind = CommandKind::kFire;
-  std::string instance_id;   // every kind but start (start: assigned by the engine)
-  std::string workflow_id;   // start
+  std::string instance_id;     // every kind but start (start: assigned by the engine)
+  std::string workflow_id;     // start
   std::optional<int> version;  // start: pin to this version (default: latest)
-  std::string business_key;  // start: optional, unique per workflow
+  std::string business_key;    // start: optional, unique per workflow
   nlohmann::json data = nlohmann::json::object();     // start: initial data; update: patch
-  std::string event;         // fire
+  std::string event;                                  // fire
   nlohmann::json payload = nlohmann::json::object();  // fire
-  std::string reason;        // suspend, resume, cancel
-  int to_version = 0;        // migrate
+  std::string reason;                                 // suspend, resume, cancel
+  int to_version = 0;                                 // migrate
   std::map<std::string, std::string> state_mapping;   // migrate: old state → new state
-  std::string timer_id;      // timer
-  std::int64_t due_ms = 0;   // timer: when it was due (now - due = lateness)
-  std::string plugin;        // plugin: which plugin
-  std::string action;        // plugin: what it is asked (payload carries the arguments)
+  std::string timer_id;                               // timer
+  std::int64_t due_ms = 0;  // timer: when it was due (now - due = lateness)
+  std::string plugin;       // plugin: which plugin
+  std::string action;       // plugin: what it is asked (payload carries the arguments)
   Actor actor;
-  std::string request_id;    // idempotent retry key, "" = none
-  std::optional<std::int64_t> expect_version;         // optimistic concurrency on last_seq
+  std::string request_id;                      // idempotent retry key, "" = none
+  std::optional<std::int64_t> expect_version;  // optimistic concurrency on last_seq
 
   // A stable digest of what the command asks (not who/when): a request id reused for a different
   // command is refused.

@@ -15,11 +15,14 @@ namespace {
 std::int64_t magnitude(const Value& v) {
   switch (v.type()) {
     case Type::kString:
-    case Type::kEnum: return static_cast<std::int64_t>(v.as_string().size());
+    case Type::kEnum:
+      return static_cast<std::int64_t>(v.as_string().size());
     case Type::kInt:
     case Type::kDecimal:
-    case Type::kMoney: return v.as_units();
-    default: return v.as_int();
+    case Type::kMoney:
+      return v.as_units();
+    default:
+      return v.as_int();
   }
 }
 
@@ -62,22 +65,22 @@ Result<void> check_field_value(const FieldDef& f, const Value& v) {
     return fail(std::move(e));
   }
   if (f.min && magnitude(v) < bound_magnitude(f, *f.min)) {
-    return fail(Error(ErrorCode::kInvalidData,
-                      fmt::format("`{}` = {} is below its minimum {}", f.name, v.to_string(),
-                                  f.min->to_string()))
-                    .with_data("field", f.name));
+    return fail(
+        Error(ErrorCode::kInvalidData, fmt::format("`{}` = {} is below its minimum {}", f.name,
+                                                   v.to_string(), f.min->to_string()))
+            .with_data("field", f.name));
   }
   if (f.max && magnitude(v) > bound_magnitude(f, *f.max)) {
-    return fail(Error(ErrorCode::kInvalidData,
-                      fmt::format("`{}` = {} is above its maximum {}", f.name, v.to_string(),
-                                  f.max->to_string()))
-                    .with_data("field", f.name));
+    return fail(
+        Error(ErrorCode::kInvalidData, fmt::format("`{}` = {} is above its maximum {}", f.name,
+                                                   v.to_string(), f.max->to_string()))
+            .with_data("field", f.name));
   }
   if (!f.pattern.empty() && f.type == Type::kString && !matches_pattern(f, v.as_string())) {
-    return fail(Error(ErrorCode::kInvalidData,
-                      fmt::format("`{}` = \"{}\" does not match the pattern {}", f.name,
-                                  v.as_string(), f.pattern))
-                    .with_data("field", f.name));
+    return fail(
+        Error(ErrorCode::kInvalidData, fmt::format("`{}` = \"{}\" does not match the pattern {}",
+                                                   f.name, v.as_string(), f.pattern))
+            .with_data("field", f.name));
   }
   return {};
 }
@@ -88,12 +91,14 @@ Value coerce_to_field(const FieldDef& f, Value v) {
       if (v.type() == Type::kString) return Value::enum_member(v.as_string());
       break;
     case Type::kDecimal:
-      if (is_numeric(v.type()) && v.type() != Type::kDecimal) return Value::decimal_units(v.as_units());
+      if (is_numeric(v.type()) && v.type() != Type::kDecimal)
+        return Value::decimal_units(v.as_units());
       break;
     case Type::kMoney:
       if (is_numeric(v.type()) && v.type() != Type::kMoney) return Value::money_units(v.as_units());
       break;
-    default: break;
+    default:
+      break;
   }
   return v;
 }
@@ -142,9 +147,10 @@ Result<std::vector<Value>> parse_payload(const TransitionDef& t, const nlohmann:
         Error e(ErrorCode::kInvalidPayload,
                 fmt::format("event `{}` takes no payload field `{}`", t.event, key));
         std::string near = closest_match(key, names);
-        e.hint = near.empty() ? (names.empty() ? "this event takes no payload"
-                                               : fmt::format("it takes: {}", fmt::join(names, ", ")))
-                              : fmt::format("did you mean `{}`?", near);
+        e.hint = near.empty()
+                     ? (names.empty() ? "this event takes no payload"
+                                      : fmt::format("it takes: {}", fmt::join(names, ", ")))
+                     : fmt::format("did you mean `{}`?", near);
         e.data["allowed_fields"] = names;
         return fail(std::move(e));
       }
@@ -152,10 +158,10 @@ Result<std::vector<Value>> parse_payload(const TransitionDef& t, const nlohmann:
       if (value.is_null()) continue;
       auto v = Value::from_json(value, pf.type);
       if (!v) {
-        return fail(Error(ErrorCode::kInvalidPayload,
-                          fmt::format("payload field `{}` must be {}: {}", key, type_name(pf.type),
-                                      v.error().message))
-                        .with_data("field", key));
+        return fail(
+            Error(ErrorCode::kInvalidPayload, fmt::format("payload field `{}` must be {}: {}", key,
+                                                          type_name(pf.type), v.error().message))
+                .with_data("field", key));
       }
       if (pf.type == Type::kEnum && std::find(pf.enum_values.begin(), pf.enum_values.end(),
                                               v->as_string()) == pf.enum_values.end()) {

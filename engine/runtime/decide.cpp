@@ -16,11 +16,20 @@ using nlohmann::json;
 Error lifecycle_error(const InstanceState& s, std::string_view what) {
   std::string hint;
   switch (s.lifecycle) {
-    case Lifecycle::kSuspended: hint = "resume it first"; break;
-    case Lifecycle::kAwaitingGate: hint = "it waits for a gate decision; decide or recall the review"; break;
-    case Lifecycle::kCompleted: hint = "a completed instance takes no further commands"; break;
-    case Lifecycle::kCancelled: hint = "a cancelled instance takes no further commands"; break;
-    case Lifecycle::kActive: break;
+    case Lifecycle::kSuspended:
+      hint = "resume it first";
+      break;
+    case Lifecycle::kAwaitingGate:
+      hint = "it waits for a gate decision; decide or recall the review";
+      break;
+    case Lifecycle::kCompleted:
+      hint = "a completed instance takes no further commands";
+      break;
+    case Lifecycle::kCancelled:
+      hint = "a cancelled instance takes no further commands";
+      break;
+    case Lifecycle::kActive:
+      break;
   }
   return Error(ErrorCode::kLifecycle, fmt::format("cannot {} instance {}: it is {}", what, s.id,
                                                   lifecycle_name(s.lifecycle)))
@@ -29,7 +38,8 @@ Error lifecycle_error(const InstanceState& s, std::string_view what) {
 }
 
 // {"field": {"from": old, "to": new}} for every slot that differs.
-json diff_data(const std::vector<Value>& before, const std::vector<Value>& after, const Workflow& wf) {
+json diff_data(const std::vector<Value>& before, const std::vector<Value>& after,
+               const Workflow& wf) {
   json changes = json::object();
   for (std::size_t i = 0; i < wf.fields.size(); ++i) {
     const Value& a = i < before.size() ? before[i] : Value();
@@ -55,7 +65,8 @@ Result<std::vector<Event>> decide_start(const DecideInput& in) {
   auto data = data_from_json(c.data, wf);
   if (!data) return fail(data.error());
   for (std::size_t i = 0; i < wf.fields.size(); ++i) {
-    if ((*data)[i].is_null() && wf.fields[i].default_value) (*data)[i] = *wf.fields[i].default_value;
+    if ((*data)[i].is_null() && wf.fields[i].default_value)
+      (*data)[i] = *wf.fields[i].default_value;
   }
   if (auto ok = check_all_fields(wf, *data); !ok) return fail(ok.error());
 
@@ -79,8 +90,8 @@ struct Choice {
 };
 
 // Evaluates the `set` assignments of `t` on the data before the step (all at once).
-Result<void> assign(const Workflow& wf, const TransitionDef& t, const InstanceState& s,
-                    Choice& ch, std::int64_t now_ms) {
+Result<void> assign(const Workflow& wf, const TransitionDef& t, const InstanceState& s, Choice& ch,
+                    std::int64_t now_ms) {
   EvalInput before{s.data, ch.payload, now_ms};
   for (const Assignment& a : t.set) {
     auto v = a.value.evaluate(before);
@@ -107,7 +118,7 @@ Result<Choice> choose_transition(const Workflow& wf, const InstanceState& s, con
     Error e(ErrorCode::kEventNotAllowed,
             fmt::format("event `{}` is not allowed in state `{}` of {}", c.event, s.state, s.id));
     std::string near = closest_match(c.event, allowed);
-    e.hint = !near.empty() ? fmt::format("did you mean `{}`?", near)
+    e.hint = !near.empty()     ? fmt::format("did you mean `{}`?", near)
              : allowed.empty() ? std::string("no event leaves this state")
                                : fmt::format("allowed now: {}", fmt::join(allowed, ", "));
     e.data["allowed"] = allowed;
@@ -126,14 +137,15 @@ Result<Choice> choose_transition(const Workflow& wf, const InstanceState& s, con
   }
   if (permitted.empty()) {
     std::vector<std::string> roles(required_roles.begin(), required_roles.end());
-    return fail(Error(ErrorCode::kForbidden,
-                      fmt::format("`{}` may not fire `{}` in state `{}`: it needs one of the roles {}",
-                                  c.actor.principal, c.event, s.state, fmt::join(roles, ", ")))
-                    .with_hint(fmt::format("the caller holds: {}",
-                                           c.actor.roles.empty()
-                                               ? std::string("no roles")
-                                               : fmt::format("{}", fmt::join(c.actor.roles, ", "))))
-                    .with_data("required_roles", roles));
+    return fail(
+        Error(ErrorCode::kForbidden,
+              fmt::format("`{}` may not fire `{}` in state `{}`: it needs one of the roles {}",
+                          c.actor.principal, c.event, s.state, fmt::join(roles, ", ")))
+            .with_hint(fmt::format("the caller holds: {}",
+                                   c.actor.roles.empty()
+                                       ? std::string("no roles")
+                                       : fmt::format("{}", fmt::join(c.actor.roles, ", "))))
+            .with_data("required_roles", roles));
   }
 
   std::vector<std::string> failed_guards;
@@ -236,16 +248,18 @@ Result<std::vector<Event>> decide_migrate(const DecideInput& in) {
   const Workflow& from = in.workflow;
   const InstanceState& s = *in.state;
   const Command& c = in.command;
-  if (!lifecycle_step(s.lifecycle, LifecycleEvent::kMigrate)) return fail(lifecycle_error(s, "migrate"));
+  if (!lifecycle_step(s.lifecycle, LifecycleEvent::kMigrate))
+    return fail(lifecycle_error(s, "migrate"));
   if (in.target == nullptr || in.target->id != from.id) {
     return fail(ErrorCode::kVersionNotFound,
                 fmt::format("workflow `{}` has no version {}", from.id, c.to_version));
   }
   const Workflow& to = *in.target;
   if (to.version <= from.version) {
-    return fail(Error(ErrorCode::kInvalidMigration,
-                      fmt::format("{} is on version {}; it can only move to a newer version, not {}",
-                                  s.id, from.version, to.version)));
+    return fail(
+        Error(ErrorCode::kInvalidMigration,
+              fmt::format("{} is on version {}; it can only move to a newer version, not {}", s.id,
+                          from.version, to.version)));
   }
   for (const auto& [old_state, new_state] : c.state_mapping) {
     if (!from.state(old_state)) {
@@ -329,16 +343,20 @@ Result<void> apply_changes(InstanceState& s, const json& changes, const Workflow
 Result<std::vector<Event>> decide_core(const DecideInput& in) {
   const Command& c = in.command;
   switch (c.kind) {
-    case CommandKind::kStart: return decide_start(in);
-    case CommandKind::kFire: return decide_fire(in);
-    case CommandKind::kUpdate: return decide_update(in);
+    case CommandKind::kStart:
+      return decide_start(in);
+    case CommandKind::kFire:
+      return decide_fire(in);
+    case CommandKind::kUpdate:
+      return decide_update(in);
     case CommandKind::kSuspend:
       return decide_lifecycle(in, LifecycleEvent::kSuspend, events::kSuspended, "suspend");
     case CommandKind::kResume:
       return decide_lifecycle(in, LifecycleEvent::kResume, events::kResumed, "resume");
     case CommandKind::kCancel:
       return decide_lifecycle(in, LifecycleEvent::kCancel, events::kCancelled, "cancel");
-    case CommandKind::kMigrate: return decide_migrate(in);
+    case CommandKind::kMigrate:
+      return decide_migrate(in);
     case CommandKind::kTimer: {
       const InstanceHooks* owner = in.hooks ? in.hooks->owner_of(c.timer_id) : nullptr;
       if (!owner) {
@@ -425,9 +443,8 @@ Result<void> apply(InstanceState& s, const Event& e, const Workflow& wf, std::in
   auto step = [&](LifecycleEvent le) -> Result<void> {
     auto next = lifecycle_step(s.lifecycle, le);
     if (!next) {
-      return fail(ErrorCode::kStorage,
-                  fmt::format("event `{}` is not possible while {}", e.type,
-                              lifecycle_name(s.lifecycle)));
+      return fail(ErrorCode::kStorage, fmt::format("event `{}` is not possible while {}", e.type,
+                                                   lifecycle_name(s.lifecycle)));
     }
     s.lifecycle = *next;
     return {};

@@ -24,12 +24,12 @@
 namespace flowgate {
 
 struct DecideInput {
-  const Workflow& workflow;         // the version the instance is pinned to (start: chosen version)
-  const InstanceState* state;       // null for start
+  const Workflow& workflow;    // the version the instance is pinned to (start: chosen version)
+  const InstanceState* state;  // null for start
   const Command& command;
   std::int64_t now_ms = 0;
-  const Workflow* target = nullptr; // migrate: the version to move to
-  const HookSet* hooks = nullptr;   // plugins taking part (see hooks.h); null = core only
+  const Workflow* target = nullptr;  // migrate: the version to move to
+  const HookSet* hooks = nullptr;    // plugins taking part (see hooks.h); null = core only
 };
 
 // For start, command.instance_id is the id the new instance will get.

@@ -7,9 +7,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <map>
 #include <deque>
 #include <list>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -79,8 +79,8 @@ class WriterLock {
     std::string path = db + ".lock";
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-      return fail(ErrorCode::kStorage, fmt::format("cannot open the lock file {}: {}", path,
-                                                   std::strerror(errno)));
+      return fail(ErrorCode::kStorage,
+                  fmt::format("cannot open the lock file {}: {}", path, std::strerror(errno)));
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
     while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -88,11 +88,13 @@ class WriterLock {
         char buf[32] = {};
         ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
         ::close(fd);
-        std::string holder = n > 0 ? fmt::format(" (pid {})", std::string(buf, static_cast<std::size_t>(n))) : "";
-        return fail(Error(ErrorCode::kDatabaseLocked,
-                          fmt::format("the database {} is in use by another flowgate process{}", db,
-                                      holder))
-                        .with_hint("send commands to the running server (--socket), or stop it first"));
+        std::string holder =
+            n > 0 ? fmt::format(" (pid {})", std::string(buf, static_cast<std::size_t>(n))) : "";
+        return fail(
+            Error(
+                ErrorCode::kDatabaseLocked,
+                fmt::format("the database {} is in use by another flowgate process{}", db, holder))
+                .with_hint("send commands to the running server (--socket), or stop it first"));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -164,16 +166,16 @@ struct TimerTable {
 struct BatchContext {
   std::int64_t now_ms = 0;
   WriteBatch batch;
-  std::unordered_map<std::string, InstanceState> overlay;       // working copies, by id
-  std::unordered_map<std::string, std::string> overlay_version; // id → workflow version key
-  std::unordered_map<std::string, RequestRecord> requests;      // by request id
-  std::unordered_map<std::string, std::string> new_keys;        // "wf\x1fkey" → instance id
-  std::vector<std::string> dirty;                               // changed ids, first-change order
+  std::unordered_map<std::string, InstanceState> overlay;        // working copies, by id
+  std::unordered_map<std::string, std::string> overlay_version;  // id → workflow version key
+  std::unordered_map<std::string, RequestRecord> requests;       // by request id
+  std::unordered_map<std::string, std::string> new_keys;         // "wf\x1fkey" → instance id
+  std::vector<std::string> dirty;                                // changed ids, first-change order
   std::unordered_set<std::string> dirty_set;
-  std::vector<std::pair<std::size_t, std::size_t>> event_ranges;// per command: [begin, end)
+  std::vector<std::pair<std::size_t, std::size_t>> event_ranges;  // per command: [begin, end)
   std::vector<Result<CommandOutcome>> answers;
   std::int64_t next_instance_number = 0;
-  std::map<std::string, std::optional<TimerRecord>> timers;    // id → armed (nullopt: disarm)
+  std::map<std::string, std::optional<TimerRecord>> timers;  // id → armed (nullopt: disarm)
 };
 
 }  // namespace
@@ -255,11 +257,11 @@ struct Engine::Impl {
     }
     LoadResult r = load_workflow_text((*def)->source_text, (*def)->file, *sections);
     if (!r.ok()) {
-      return fail(ErrorCode::kInvalidDefinition,
-                  fmt::format("stored definition {} v{} no longer loads: {}", id, version,
-                              r.diagnostics.items().empty()
-                                  ? std::string("unknown error")
-                                  : r.diagnostics.items().front().to_string()));
+      return fail(
+          ErrorCode::kInvalidDefinition,
+          fmt::format("stored definition {} v{} no longer loads: {}", id, version,
+                      r.diagnostics.items().empty() ? std::string("unknown error")
+                                                    : r.diagnostics.items().front().to_string()));
     }
     catalog->add(r.workflow);
     return r.workflow;
@@ -311,8 +313,10 @@ struct Engine::Impl {
     }
     for (auto& [rid, rec] : ctx.requests) ctx.batch.requests.push_back(std::move(rec));
     for (auto& [id, t] : ctx.timers) {
-      if (t) ctx.batch.timers_put.push_back(*t);
-      else ctx.batch.timers_delete.push_back(id);
+      if (t)
+        ctx.batch.timers_put.push_back(*t);
+      else
+        ctx.batch.timers_delete.push_back(id);
     }
 
     Result<std::vector<std::int64_t>> positions = std::vector<std::int64_t>{};
@@ -332,8 +336,10 @@ struct Engine::Impl {
     if (!ctx.timers.empty()) {
       std::lock_guard lock(timers_mu);
       for (auto& [id, t] : ctx.timers) {
-        if (t) timer_table.put(std::move(*t));
-        else timer_table.erase(id);
+        if (t)
+          timer_table.put(std::move(*t));
+        else
+          timer_table.erase(id);
       }
       timers_cv.notify_all();
     }
@@ -450,8 +456,8 @@ struct Engine::Impl {
         continue;
       }
       if (next->due_ms > now) {
-        timers_cv.wait_for(lock, std::chrono::milliseconds(std::min<std::int64_t>(
-                                     next->due_ms - now, 1000)));
+        timers_cv.wait_for(
+            lock, std::chrono::milliseconds(std::min<std::int64_t>(next->due_ms - now, 1000)));
         continue;
       }
       auto due = take_due(now);
@@ -470,9 +476,10 @@ struct Engine::Impl {
       spdlog::error("command {} on {} failed with an exception: {}", command_kind_name(c.kind),
                     c.instance_id, e.what());
       if (!ctx.dirty_set.count(c.instance_id)) ctx.overlay.erase(c.instance_id);
-      return fail(Error(ErrorCode::kInternal,
-                        fmt::format("internal error while deciding the command: {}", e.what()))
-                      .with_hint("this is a bug in flowgate or a plugin; the command had no effect"));
+      return fail(
+          Error(ErrorCode::kInternal,
+                fmt::format("internal error while deciding the command: {}", e.what()))
+              .with_hint("this is a bug in flowgate or a plugin; the command had no effect"));
     }
   }
 
@@ -507,8 +514,8 @@ struct Engine::Impl {
         rec.fingerprint = c.fingerprint();
         rec.instance_id = instance_id;
         rec.at_ms = ctx.now_ms;
-        rec.response = result ? json{{"result", result->instance}}
-                              : json{{"error", result.error().to_json()}};
+        rec.response =
+            result ? json{{"result", result->instance}} : json{{"error", result.error().to_json()}};
         ctx.requests[c.request_id] = std::move(rec);
       }
     }
@@ -557,17 +564,19 @@ struct Engine::Impl {
       if (!wf) {
         if (!catalog->latest(c.workflow_id)) {
           auto ids = catalog->ids();
-          return answer(c,
-                        fail(Error(ErrorCode::kWorkflowNotFound,
-                                   fmt::format("no workflow `{}`", c.workflow_id))
-                                 .with_hint(fmt::format("known workflows: {}", fmt::join(ids, ", ")))
-                                 .with_data("workflows", ids)),
-                        "", ctx);
+          return answer(
+              c,
+              fail(Error(ErrorCode::kWorkflowNotFound,
+                         fmt::format("no workflow `{}`", c.workflow_id))
+                       .with_hint(fmt::format("known workflows: {}", fmt::join(ids, ", ")))
+                       .with_data("workflows", ids)),
+              "", ctx);
         }
-        return answer(c, fail(ErrorCode::kVersionNotFound,
-                              fmt::format("workflow `{}` has no version {}", c.workflow_id,
-                                          c.version.value_or(0))),
-                      "", ctx);
+        return answer(
+            c,
+            fail(ErrorCode::kVersionNotFound, fmt::format("workflow `{}` has no version {}",
+                                                          c.workflow_id, c.version.value_or(0))),
+            "", ctx);
       }
       if (!c.business_key.empty()) {
         std::string key = c.workflow_id + '\x1f' + c.business_key;
@@ -580,13 +589,14 @@ struct Engine::Impl {
           existing = *found;
         }
         if (existing) {
-          return answer(c,
-                        fail(Error(ErrorCode::kDuplicateBusinessKey,
-                                   fmt::format("workflow `{}` already has an instance with business "
-                                               "key `{}`: {}",
-                                               c.workflow_id, c.business_key, *existing))
-                                 .with_data("instance_id", *existing)),
-                        *existing, ctx);
+          return answer(
+              c,
+              fail(Error(ErrorCode::kDuplicateBusinessKey,
+                         fmt::format("workflow `{}` already has an instance with business "
+                                     "key `{}`: {}",
+                                     c.workflow_id, c.business_key, *existing))
+                       .with_data("instance_id", *existing)),
+              *existing, ctx);
         }
       }
     } else {
@@ -643,8 +653,9 @@ struct Engine::Impl {
     for (Event& ev : *decided) {
       if (ev.type == events::kMigrated) applied_on = target.get();
       if (auto ok = apply(next, ev, *applied_on, ctx.now_ms, hooks.get()); !ok) {
-        return answer(c, fail(ErrorCode::kInternal, "decide produced an event apply refused: " +
-                                                        ok.error().message),
+        return answer(c,
+                      fail(ErrorCode::kInternal,
+                           "decide produced an event apply refused: " + ok.error().message),
                       instance_id, ctx);
       }
       EventRecord rec;
@@ -715,8 +726,8 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options,
   }
 
   for (const auto& wf : impl->catalog->all()) {
-    StoredDefinition def{wf->id, wf->version, wf->content_hash, wf->source_text, wf->file,
-                         impl->clock->now_ms()};
+    StoredDefinition def{wf->id,          wf->version, wf->content_hash,
+                         wf->source_text, wf->file,    impl->clock->now_ms()};
     if (auto ok = impl->writer_store->put_definition(def); !ok) return fail(ok.error());
   }
   auto count = impl->writer_store->max_instance_number();
@@ -742,9 +753,9 @@ std::future<Result<CommandOutcome>> Engine::submit(Command command) {
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopping) {
-      p.promise.set_value(fail(ErrorCode::kUnavailable,
-                               impl_->options.read_only ? "the engine was opened read-only"
-                                                        : "the engine is stopping"));
+      p.promise.set_value(fail(ErrorCode::kUnavailable, impl_->options.read_only
+                                                            ? "the engine was opened read-only"
+                                                            : "the engine is stopping"));
       return fut;
     }
     impl_->queue.push_back(std::move(p));
@@ -813,8 +824,9 @@ Result<std::vector<EventRecord>> Engine::history(const std::string& instance_id)
 }
 
 Result<std::shared_ptr<const Workflow>> Engine::workflow(const std::string& id, int version) {
-  return impl_->with_reader(
-      [&](Store& s) -> Result<std::shared_ptr<const Workflow>> { return impl_->workflow_on(s, id, version); });
+  return impl_->with_reader([&](Store& s) -> Result<std::shared_ptr<const Workflow>> {
+    return impl_->workflow_on(s, id, version);
+  });
 }
 
 std::uint64_t Engine::subscribe(CommitListener listener) {
@@ -829,7 +841,8 @@ void Engine::unsubscribe(std::uint64_t id) {
   impl_->listeners.erase(id);
 }
 
-Result<void> Engine::add_definitions(const std::vector<std::shared_ptr<const Workflow>>& workflows) {
+Result<void> Engine::add_definitions(
+    const std::vector<std::shared_ptr<const Workflow>>& workflows) {
   std::int64_t now = impl_->clock->now_ms();
   WriterJob job([workflows, now](Store& store) -> Result<void> {
     for (const auto& wf : workflows) {
@@ -854,7 +867,8 @@ Result<void> Engine::add_definitions(const std::vector<std::shared_ptr<const Wor
 Result<std::int64_t> Engine::advance_clock(std::int64_t to_ms) {
   auto* sim = dynamic_cast<SimulatedClock*>(impl_->clock.get());
   if (sim == nullptr) {
-    return fail(ErrorCode::kInvalidArgument, "the clock is the system clock; it cannot be advanced");
+    return fail(ErrorCode::kInvalidArgument,
+                "the clock is the system clock; it cannot be advanced");
   }
   std::lock_guard serial(impl_->advance_mu);
   if (to_ms < sim->now_ms()) {

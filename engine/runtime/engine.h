@@ -43,18 +43,18 @@ struct EngineOptions {
   std::int64_t checkpoint_every = 10000;  // events between checkpoints (and one at clean stop)
   std::size_t cache_capacity = 100000;    // instances kept in memory by the writer
   int busy_timeout_ms = 5000;
-  std::int64_t max_page_count = 0;        // tests: simulate a full disk
-  bool read_only = false;                 // reads only: no writer, the file must exist
-  std::shared_ptr<const HookSet> hooks;   // plugins (SLA clocks, gates, ...); null = none
+  std::int64_t max_page_count = 0;       // tests: simulate a full disk
+  bool read_only = false;                // reads only: no writer, the file must exist
+  std::shared_ptr<const HookSet> hooks;  // plugins (SLA clocks, gates, ...); null = none
   // Fire due timers from a scheduler thread (system clock). With a simulated clock timers fire
   // only through advance_clock().
   bool run_scheduler = true;
 };
 
 struct CommandOutcome {
-  nlohmann::json instance;            // instance_view() of the instance after the command
-  std::vector<EventRecord> events;    // what this command appended (empty when replayed)
-  bool replayed = false;              // answered from an earlier request with the same request_id
+  nlohmann::json instance;          // instance_view() of the instance after the command
+  std::vector<EventRecord> events;  // what this command appended (empty when replayed)
+  bool replayed = false;            // answered from an earlier request with the same request_id
 };
 
 struct EngineStats {

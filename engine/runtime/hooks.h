@@ -81,7 +81,8 @@ class InstanceHooks {
   }
 
   // A command addressed to this plugin (Command::kind == kPlugin, Command::action, payload).
-  virtual Result<std::vector<Event>> on_command(const HookContext& ctx, const InstanceState&) const {
+  virtual Result<std::vector<Event>> on_command(const HookContext& ctx,
+                                                const InstanceState&) const {
     return fail(ErrorCode::kInvalidArgument,
                 "plugin `" + name() + "` takes no command `" + ctx.command.action + "`");
   }
@@ -96,7 +97,9 @@ class InstanceHooks {
 
   // The timers this plugin wants armed for `s` (pure function of the state). Ids are per instance
   // ("sla/response/breach"); the engine keeps each instance's timers apart.
-  virtual std::vector<TimerRecord> timers(const Workflow&, const InstanceState&) const { return {}; }
+  virtual std::vector<TimerRecord> timers(const Workflow&, const InstanceState&) const {
+    return {};
+  }
 
   // Adds this plugin's share of the instance view (e.g. view["clocks"], view["gate"]).
   virtual void describe(const Workflow&, const InstanceState&, nlohmann::json& view) const {

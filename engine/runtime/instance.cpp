@@ -68,9 +68,8 @@ Result<InstanceState> from_snapshot(const InstanceSnapshot& snap, const Workflow
   s.state = snap.state;
   auto lc = parse_lifecycle(snap.lifecycle);
   if (!lc) {
-    return fail(ErrorCode::kStorage,
-                fmt::format("instance {} has an unknown lifecycle `{}`", snap.instance_id,
-                            snap.lifecycle));
+    return fail(ErrorCode::kStorage, fmt::format("instance {} has an unknown lifecycle `{}`",
+                                                 snap.instance_id, snap.lifecycle));
   }
   s.lifecycle = *lc;
   auto data = data_from_json(snap.data, wf);

@@ -29,7 +29,7 @@ struct InstanceState {
   std::int64_t last_seq = 0;  // number of events applied; the optimistic-concurrency version
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
-  std::string head_hash;      // hash of the newest event (set by the recorder, not by apply)
+  std::string head_hash;  // hash of the newest event (set by the recorder, not by apply)
   nlohmann::json extra = nlohmann::json::object();  // plugin state (SLA clocks, gate rounds)
 };
 

@@ -4,11 +4,16 @@ namespace flowgate {
 
 std::string_view lifecycle_name(Lifecycle l) {
   switch (l) {
-    case Lifecycle::kActive: return "active";
-    case Lifecycle::kSuspended: return "suspended";
-    case Lifecycle::kAwaitingGate: return "awaiting_gate";
-    case Lifecycle::kCompleted: return "completed";
-    case Lifecycle::kCancelled: return "cancelled";
+    case Lifecycle::kActive:
+      return "active";
+    case Lifecycle::kSuspended:
+      return "suspended";
+    case Lifecycle::kAwaitingGate:
+      return "awaiting_gate";
+    case Lifecycle::kCompleted:
+      return "completed";
+    case Lifecycle::kCancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -23,14 +28,22 @@ std::optional<Lifecycle> parse_lifecycle(std::string_view name) {
 
 std::string_view lifecycle_event_name(LifecycleEvent e) {
   switch (e) {
-    case LifecycleEvent::kWork: return "work";
-    case LifecycleEvent::kSuspend: return "suspend";
-    case LifecycleEvent::kResume: return "resume";
-    case LifecycleEvent::kAwaitGate: return "await_gate";
-    case LifecycleEvent::kGateDecided: return "gate_decided";
-    case LifecycleEvent::kComplete: return "complete";
-    case LifecycleEvent::kCancel: return "cancel";
-    case LifecycleEvent::kMigrate: return "migrate";
+    case LifecycleEvent::kWork:
+      return "work";
+    case LifecycleEvent::kSuspend:
+      return "suspend";
+    case LifecycleEvent::kResume:
+      return "resume";
+    case LifecycleEvent::kAwaitGate:
+      return "await_gate";
+    case LifecycleEvent::kGateDecided:
+      return "gate_decided";
+    case LifecycleEvent::kComplete:
+      return "complete";
+    case LifecycleEvent::kCancel:
+      return "cancel";
+    case LifecycleEvent::kMigrate:
+      return "migrate";
   }
   return "unknown";
 }

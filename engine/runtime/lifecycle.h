@@ -13,14 +13,14 @@ namespace flowgate {
 enum class Lifecycle { kActive, kSuspended, kAwaitingGate, kCompleted, kCancelled };
 
 enum class LifecycleEvent {
-  kWork,         // fire a transition or update data: allowed only while active
+  kWork,  // fire a transition or update data: allowed only while active
   kSuspend,
   kResume,
   kAwaitGate,    // a gated transition opened a review round
   kGateDecided,  // the round closed (go/kill/recycle/recall)
   kComplete,     // a terminal state was reached
   kCancel,
-  kMigrate,      // move to a newer definition version: allowed while active or suspended
+  kMigrate,  // move to a newer definition version: allowed while active or suspended
 };
 
 // The lifecycle after `event`, or nullopt when the lifecycle forbids it.

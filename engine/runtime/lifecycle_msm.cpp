@@ -95,21 +95,39 @@ std::optional<Lifecycle> lifecycle_step(Lifecycle from, LifecycleEvent event) {
   Machine m;
   m.start();
   switch (from) {
-    case Lifecycle::kActive: restore<Lifecycle::kActive>(m); break;
-    case Lifecycle::kSuspended: restore<Lifecycle::kSuspended>(m); break;
-    case Lifecycle::kAwaitingGate: restore<Lifecycle::kAwaitingGate>(m); break;
-    case Lifecycle::kCompleted: restore<Lifecycle::kCompleted>(m); break;
-    case Lifecycle::kCancelled: restore<Lifecycle::kCancelled>(m); break;
+    case Lifecycle::kActive:
+      restore<Lifecycle::kActive>(m);
+      break;
+    case Lifecycle::kSuspended:
+      restore<Lifecycle::kSuspended>(m);
+      break;
+    case Lifecycle::kAwaitingGate:
+      restore<Lifecycle::kAwaitingGate>(m);
+      break;
+    case Lifecycle::kCompleted:
+      restore<Lifecycle::kCompleted>(m);
+      break;
+    case Lifecycle::kCancelled:
+      restore<Lifecycle::kCancelled>(m);
+      break;
   }
   switch (event) {
-    case LifecycleEvent::kWork: return run(m, Work{});
-    case LifecycleEvent::kSuspend: return run(m, Suspend{});
-    case LifecycleEvent::kResume: return run(m, Resume{});
-    case LifecycleEvent::kAwaitGate: return run(m, AwaitGate{});
-    case LifecycleEvent::kGateDecided: return run(m, GateDecided{});
-    case LifecycleEvent::kComplete: return run(m, Complete{});
-    case LifecycleEvent::kCancel: return run(m, Cancel{});
-    case LifecycleEvent::kMigrate: return run(m, Migrate{});
+    case LifecycleEvent::kWork:
+      return run(m, Work{});
+    case LifecycleEvent::kSuspend:
+      return run(m, Suspend{});
+    case LifecycleEvent::kResume:
+      return run(m, Resume{});
+    case LifecycleEvent::kAwaitGate:
+      return run(m, AwaitGate{});
+    case LifecycleEvent::kGateDecided:
+      return run(m, GateDecided{});
+    case LifecycleEvent::kComplete:
+      return run(m, Complete{});
+    case LifecycleEvent::kCancel:
+      return run(m, Cancel{});
+    case LifecycleEvent::kMigrate:
+      return run(m, Migrate{});
   }
   return std::nullopt;
 }

@@ -7,7 +7,8 @@
 // json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).
 //   hash = hex(SHA-256(prev_hash + "\n" + canonical))     (prev_hash = "" for seq 1)
 // A checkpoint hashes every chain head, instances ordered by id bytewise:
-//   heads_hash = hex(SHA-256(concat over instances of  id + " " + last_seq + " " + head_hash + "\n"))
+//   heads_hash = hex(SHA-256(concat over instances of  id + " " + last_seq + " " + head_hash +
+//   "\n"))
 // Thread-safety: pure functions.
 #pragma once
 

@@ -1,7 +1,7 @@
 #include "util/diagnostic.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 namespace flowgate {
 
@@ -25,14 +25,14 @@ nlohmann::json Diagnostic::to_json() const {
 
 void Diagnostics::error(std::string rule, SourceLocation where, std::string message,
                         std::string hint) {
-  items_.push_back({Severity::kError, std::move(rule), std::move(message), std::move(hint),
-                    std::move(where)});
+  items_.push_back(
+      {Severity::kError, std::move(rule), std::move(message), std::move(hint), std::move(where)});
 }
 
 void Diagnostics::warning(std::string rule, SourceLocation where, std::string message,
                           std::string hint) {
-  items_.push_back({Severity::kWarning, std::move(rule), std::move(message), std::move(hint),
-                    std::move(where)});
+  items_.push_back(
+      {Severity::kWarning, std::move(rule), std::move(message), std::move(hint), std::move(where)});
 }
 
 void Diagnostics::append(const Diagnostics& other) {
@@ -42,8 +42,9 @@ void Diagnostics::append(const Diagnostics& other) {
 bool Diagnostics::has_errors() const { return error_count() > 0; }
 
 std::size_t Diagnostics::error_count() const {
-  return static_cast<std::size_t>(std::count_if(
-      items_.begin(), items_.end(), [](const Diagnostic& d) { return d.severity == Severity::kError; }));
+  return static_cast<std::size_t>(
+      std::count_if(items_.begin(), items_.end(),
+                    [](const Diagnostic& d) { return d.severity == Severity::kError; }));
 }
 
 std::size_t Diagnostics::warning_count() const { return items_.size() - error_count(); }

@@ -6,32 +6,58 @@ namespace flowgate {
 
 std::string_view error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "invalid_argument";
-    case ErrorCode::kInvalidDefinition: return "invalid_definition";
-    case ErrorCode::kNotFound: return "not_found";
-    case ErrorCode::kWorkflowNotFound: return "workflow_not_found";
-    case ErrorCode::kVersionNotFound: return "version_not_found";
-    case ErrorCode::kInstanceNotFound: return "instance_not_found";
-    case ErrorCode::kEventNotAllowed: return "event_not_allowed";
-    case ErrorCode::kGuardFailed: return "guard_failed";
-    case ErrorCode::kForbidden: return "forbidden";
-    case ErrorCode::kVersionConflict: return "version_conflict";
-    case ErrorCode::kInvalidPayload: return "invalid_payload";
-    case ErrorCode::kDuplicateBusinessKey: return "duplicate_business_key";
-    case ErrorCode::kLifecycle: return "lifecycle";
-    case ErrorCode::kInvalidMigration: return "invalid_migration";
-    case ErrorCode::kInvalidData: return "invalid_data";
-    case ErrorCode::kEvaluation: return "evaluation_error";
-    case ErrorCode::kDuplicateRequest: return "duplicate_request";
-    case ErrorCode::kGate: return "gate";
-    case ErrorCode::kClock: return "clock";
-    case ErrorCode::kStorage: return "storage";
-    case ErrorCode::kDatabaseLocked: return "database_locked";
-    case ErrorCode::kNotADatabase: return "not_a_database";
-    case ErrorCode::kSchemaTooNew: return "schema_too_new";
-    case ErrorCode::kDiskFull: return "disk_full";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kInvalidArgument:
+      return "invalid_argument";
+    case ErrorCode::kInvalidDefinition:
+      return "invalid_definition";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kWorkflowNotFound:
+      return "workflow_not_found";
+    case ErrorCode::kVersionNotFound:
+      return "version_not_found";
+    case ErrorCode::kInstanceNotFound:
+      return "instance_not_found";
+    case ErrorCode::kEventNotAllowed:
+      return "event_not_allowed";
+    case ErrorCode::kGuardFailed:
+      return "guard_failed";
+    case ErrorCode::kForbidden:
+      return "forbidden";
+    case ErrorCode::kVersionConflict:
+      return "version_conflict";
+    case ErrorCode::kInvalidPayload:
+      return "invalid_payload";
+    case ErrorCode::kDuplicateBusinessKey:
+      return "duplicate_business_key";
+    case ErrorCode::kLifecycle:
+      return "lifecycle";
+    case ErrorCode::kInvalidMigration:
+      return "invalid_migration";
+    case ErrorCode::kInvalidData:
+      return "invalid_data";
+    case ErrorCode::kEvaluation:
+      return "evaluation_error";
+    case ErrorCode::kDuplicateRequest:
+      return "duplicate_request";
+    case ErrorCode::kGate:
+      return "gate";
+    case ErrorCode::kClock:
+      return "clock";
+    case ErrorCode::kStorage:
+      return "storage";
+    case ErrorCode::kDatabaseLocked:
+      return "database_locked";
+    case ErrorCode::kNotADatabase:
+      return "not_a_database";
+    case ErrorCode::kSchemaTooNew:
+      return "schema_too_new";
+    case ErrorCode::kDiskFull:
+      return "disk_full";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "unknown";
 }
@@ -55,7 +81,8 @@ nlohmann::json Error::to_json() const {
   d["name"] = std::string(error_code_name(code));
   if (!hint.empty()) d["hint"] = hint;
   if (location) {
-    d["location"] = {{"file", location->file}, {"line", location->line}, {"column", location->column}};
+    d["location"] = {
+        {"file", location->file}, {"line", location->line}, {"column", location->column}};
   }
   return {{"code", static_cast<int>(code)}, {"message", message}, {"data", std::move(d)}};
 }

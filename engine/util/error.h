@@ -16,31 +16,31 @@ namespace flowgate {
 
 // Stable codes: never renumber. docs/protocol.md and docs/cli.md list them.
 enum class ErrorCode : int {
-  kInvalidArgument = 100,     // malformed command or parameter
-  kInvalidDefinition = 101,   // a process file has errors
-  kNotFound = 200,            // generic lookup failure
+  kInvalidArgument = 100,    // malformed command or parameter
+  kInvalidDefinition = 101,  // a process file has errors
+  kNotFound = 200,           // generic lookup failure
   kWorkflowNotFound = 201,
   kVersionNotFound = 202,
   kInstanceNotFound = 203,
-  kEventNotAllowed = 204,     // no transition for this event from the current state
+  kEventNotAllowed = 204,  // no transition for this event from the current state
   kGuardFailed = 300,
-  kForbidden = 301,           // the actor lacks a required role
-  kVersionConflict = 302,     // expect_version does not match
-  kInvalidPayload = 303,      // payload or data patch has wrong types or unknown fields
+  kForbidden = 301,        // the actor lacks a required role
+  kVersionConflict = 302,  // expect_version does not match
+  kInvalidPayload = 303,   // payload or data patch has wrong types or unknown fields
   kDuplicateBusinessKey = 304,
-  kLifecycle = 305,           // the instance's lifecycle forbids the command
+  kLifecycle = 305,  // the instance's lifecycle forbids the command
   kInvalidMigration = 306,
-  kInvalidData = 307,         // data violates [data] rules (required, bounds, pattern)
-  kEvaluation = 308,          // an expression failed at run time (division by zero, unset field)
-  kDuplicateRequest = 309,    // request_id reused with a different command
-  kGate = 400,                // stage-gate errors
-  kClock = 450,               // SLA/OLA clock errors
+  kInvalidData = 307,       // data violates [data] rules (required, bounds, pattern)
+  kEvaluation = 308,        // an expression failed at run time (division by zero, unset field)
+  kDuplicateRequest = 309,  // request_id reused with a different command
+  kGate = 400,              // stage-gate errors
+  kClock = 450,             // SLA/OLA clock errors
   kStorage = 500,
   kDatabaseLocked = 501,
-  kNotADatabase = 502,        // not a flowgate database, or corrupt
+  kNotADatabase = 502,  // not a flowgate database, or corrupt
   kSchemaTooNew = 503,
   kDiskFull = 504,
-  kUnavailable = 505,         // the engine is stopping
+  kUnavailable = 505,  // the engine is stopping
   kInternal = 600,
 };
 

@@ -82,32 +82,34 @@ Result<ClockState> ClockState::from_json(const json& j) {
     std::int64_t* out;
   };
   std::int64_t cycle = 0, pauses = 0;
-  for (IntField f : {IntField{"cycle", &cycle}, IntField{"started_at_ms", &s.started_at},
-                     IntField{"target_ms", &s.target_ms}, IntField{"business_ms", &s.business_ms},
-                     IntField{"paused_ms", &s.paused_ms},
-                     IntField{"paused_business_ms", &s.paused_business_ms},
-                     IntField{"pauses", &pauses}}) {
+  for (IntField f :
+       {IntField{"cycle", &cycle}, IntField{"started_at_ms", &s.started_at},
+        IntField{"target_ms", &s.target_ms}, IntField{"business_ms", &s.business_ms},
+        IntField{"paused_ms", &s.paused_ms}, IntField{"paused_business_ms", &s.paused_business_ms},
+        IntField{"pauses", &pauses}}) {
     auto v = read_int(j, f.key);
     if (!v) return fail(v.error());
     *f.out = *v;
   }
   s.cycle = static_cast<int>(cycle);
   s.pauses = static_cast<int>(pauses);
-  if (s.cycle > 0 && !j.contains("started_at_ms")) return fail(malformed("`started_at_ms` missing"));
+  if (s.cycle > 0 && !j.contains("started_at_ms"))
+    return fail(malformed("`started_at_ms` missing"));
   struct InstantField {
     const char* key;
     std::optional<std::int64_t>* out;
   };
-  for (InstantField f : {InstantField{"requested_at_ms", &s.requested_at},
-                         InstantField{"running_since_ms", &s.running_since},
-                         InstantField{"paused_at_ms", &s.paused_at},
-                         InstantField{"planned_breach_ms", &s.planned_breach_at},
-                         InstantField{"original_breach_ms", &s.original_breach_at},
-                         InstantField{"breached_at_ms", &s.breached_at},
-                         InstantField{"ended_at_ms", &s.ended_at}}) {
+  for (InstantField f :
+       {InstantField{"requested_at_ms", &s.requested_at},
+        InstantField{"running_since_ms", &s.running_since},
+        InstantField{"paused_at_ms", &s.paused_at},
+        InstantField{"planned_breach_ms", &s.planned_breach_at},
+        InstantField{"original_breach_ms", &s.original_breach_at},
+        InstantField{"breached_at_ms", &s.breached_at}, InstantField{"ended_at_ms", &s.ended_at}}) {
     auto it = j.find(f.key);
     if (it == j.end() || it->is_null()) continue;
-    if (!it->is_number_integer()) return fail(malformed(fmt::format("`{}` is not an integer", f.key)));
+    if (!it->is_number_integer())
+      return fail(malformed(fmt::format("`{}` is not an integer", f.key)));
     *f.out = it->get<std::int64_t>();
   }
   if (auto it = j.find("warned"); it != j.end() && it->is_array()) {

@@ -18,7 +18,8 @@ struct ProcessResult {
   std::string err;
 };
 
-inline ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input = "") {
+inline ProcessResult run_process(const std::vector<std::string>& argv,
+                                 const std::string& input = "") {
   int in[2], out[2], err[2];
   if (pipe(in) || pipe(out) || pipe(err)) return {};
   pid_t pid = fork();

@@ -87,8 +87,8 @@ Result<Actor> parse_actor(const std::string& spec, const Catalog& catalog) {
   std::size_t start = 0;
   while (start <= roles_part.size()) {
     std::size_t comma = roles_part.find(',', start);
-    std::string role = roles_part.substr(start, comma == std::string::npos ? std::string::npos
-                                                                           : comma - start);
+    std::string role =
+        roles_part.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!role.empty()) a.roles.push_back(role);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -318,7 +318,8 @@ void print_history(const std::vector<EventRecord>& events, OutputFormat format) 
       std::vector<std::string> roles = e.actor["roles"];
       actor += fmt::format(" ({})", fmt::join(roles, ","));
     }
-    rows.push_back({std::to_string(e.seq), format_datetime_ms(e.at_ms), e.type, move, actor, detail});
+    rows.push_back(
+        {std::to_string(e.seq), format_datetime_ms(e.at_ms), e.type, move, actor, detail});
   }
   print_table({"#", "TIME", "EVENT", "FROM → TO", "ACTOR", "DETAILS"}, rows);
 }

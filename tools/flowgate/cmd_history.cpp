@@ -68,8 +68,8 @@ CommandRegistrar history_verb(
         std::shared_ptr<const Workflow> wf;
         if (!events->empty()) {
           const auto& body = events->front().body;
-          auto pinned = (*engine)->workflow(body.value("workflow", std::string()),
-                                            body.value("version", 0));
+          auto pinned =
+              (*engine)->workflow(body.value("workflow", std::string()), body.value("version", 0));
           if (pinned) wf = *pinned;
         }
         print(*events, wf.get(), a->format);

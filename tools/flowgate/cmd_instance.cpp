@@ -136,24 +136,26 @@ CommandRegistrar fire_verb("fire", "fire an event on an instance", [](CLI::App& 
 
 CommandRegistrar update_verb("update", "change instance data (validated against [data])",
                              [](CLI::App& sub) {
-  auto a = std::make_shared<CommonArgs>();
-  auto id = std::make_shared<std::string>();
-  auto data = std::make_shared<std::string>();
-  add_mutating(sub, *a);
-  sub.add_option("instance", *id, "instance id")->required();
-  sub.add_option("--data", *data, "fields to change as a JSON object (null unsets)")->required();
-  sub.add_option("--expect-version", a->expect_version,
-                 "refuse unless the instance is at this version");
-  return [=]() {
-    auto j = parse_json_object(*data, "--data");
-    if (!j) return report_error(j.error());
-    Command c;
-    c.kind = CommandKind::kUpdate;
-    c.instance_id = *id;
-    c.data = std::move(*j);
-    return run(*a, std::move(c));
-  };
-});
+                               auto a = std::make_shared<CommonArgs>();
+                               auto id = std::make_shared<std::string>();
+                               auto data = std::make_shared<std::string>();
+                               add_mutating(sub, *a);
+                               sub.add_option("instance", *id, "instance id")->required();
+                               sub.add_option("--data", *data,
+                                              "fields to change as a JSON object (null unsets)")
+                                   ->required();
+                               sub.add_option("--expect-version", a->expect_version,
+                                              "refuse unless the instance is at this version");
+                               return [=]() {
+                                 auto j = parse_json_object(*data, "--data");
+                                 if (!j) return report_error(j.error());
+                                 Command c;
+                                 c.kind = CommandKind::kUpdate;
+                                 c.instance_id = *id;
+                                 c.data = std::move(*j);
+                                 return run(*a, std::move(c));
+                               };
+                             });
 
 // suspend, resume and cancel share their arguments.
 CommandSetup lifecycle_setup(CommandKind kind) {
@@ -183,32 +185,32 @@ CommandRegistrar resume_verb("resume", "resume a suspended instance",
 CommandRegistrar cancel_verb("cancel", "cancel an instance (with a reason)",
                              lifecycle_setup(CommandKind::kCancel));
 
-CommandRegistrar migrate_verb("migrate", "move an instance to a newer version of its workflow",
-                              [](CLI::App& sub) {
-  auto a = std::make_shared<CommonArgs>();
-  auto id = std::make_shared<std::string>();
-  auto to = std::make_shared<int>(0);
-  auto mapping = std::make_shared<std::vector<std::string>>();
-  add_mutating(sub, *a);
-  sub.add_option("instance", *id, "instance id")->required();
-  sub.add_option("--to-version", *to, "target definition version")->required();
-  sub.add_option("--map", *mapping, "state mapping OLD=NEW (repeatable)");
-  return [=]() {
-    Command c;
-    c.kind = CommandKind::kMigrate;
-    c.instance_id = *id;
-    c.to_version = *to;
-    for (const auto& m : *mapping) {
-      auto eq = m.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
-        return report_error(Error(ErrorCode::kInvalidArgument,
-                                  fmt::format("--map `{}`: expected OLD=NEW", m)));
-      }
-      c.state_mapping[m.substr(0, eq)] = m.substr(eq + 1);
-    }
-    return run(*a, std::move(c));
-  };
-});
+CommandRegistrar migrate_verb(
+    "migrate", "move an instance to a newer version of its workflow", [](CLI::App& sub) {
+      auto a = std::make_shared<CommonArgs>();
+      auto id = std::make_shared<std::string>();
+      auto to = std::make_shared<int>(0);
+      auto mapping = std::make_shared<std::vector<std::string>>();
+      add_mutating(sub, *a);
+      sub.add_option("instance", *id, "instance id")->required();
+      sub.add_option("--to-version", *to, "target definition version")->required();
+      sub.add_option("--map", *mapping, "state mapping OLD=NEW (repeatable)");
+      return [=]() {
+        Command c;
+        c.kind = CommandKind::kMigrate;
+        c.instance_id = *id;
+        c.to_version = *to;
+        for (const auto& m : *mapping) {
+          auto eq = m.find('=');
+          if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
+            return report_error(
+                Error(ErrorCode::kInvalidArgument, fmt::format("--map `{}`: expected OLD=NEW", m)));
+          }
+          c.state_mapping[m.substr(0, eq)] = m.substr(eq + 1);
+        }
+        return run(*a, std::move(c));
+      };
+    });
 
 CommandRegistrar show_verb("show", "show an instance", [](CLI::App& sub) {
   auto a = std::make_shared<CommonArgs>();

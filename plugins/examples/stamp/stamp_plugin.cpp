@@ -62,13 +62,15 @@ class StampHooks final : public flowgate::InstanceHooks {
     std::vector<Event> out;
     for (const auto& e : events) {
       if (e.type == "transitioned") {
-        out.push_back({"stamp.noted",
-                       {{"label", config ? config->label : std::string()}, {"state", after.state}}});
+        out.push_back(
+            {"stamp.noted",
+             {{"label", config ? config->label : std::string()}, {"state", after.state}}});
       }
     }
     return out;
   }
-  Result<void> apply(InstanceState& s, const Event& e, const Workflow&, std::int64_t) const override {
+  Result<void> apply(InstanceState& s, const Event& e, const Workflow&,
+                     std::int64_t) const override {
     if (e.type == "stamp.noted") {
       json& st = s.extra["stamp"];
       int count = st.is_object() ? st.value("count", 0) : 0;

@@ -1,7 +1,8 @@
 // A writer process for the crash-safety test: opens the engine on a database, runs several
 // submitter threads that start instances and fire events as fast as they are answered, and prints
 // one line "ACK <request_id> <instance_id> <version>" per answered command, flushed at once. The
-// test kills it with SIGKILL at random moments and checks that every acknowledged command is durable.
+// test kills it with SIGKILL at random moments and checks that every acknowledged command is
+// durable.
 //
 // usage: load_writer DB WORKFLOW_FILE ROUND THREADS
 #include <cstdio>

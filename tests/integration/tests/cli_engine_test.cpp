@@ -25,8 +25,9 @@ struct Cli {
     // Only version 1 of the deal fixture, so `start` picks it.
     workflows = dir.file("workflows");
     std::filesystem::create_directories(workflows);
-    std::filesystem::copy_file(std::string(FLOWGATE_SOURCE_DIR) + "/tests/fixtures/runtime/deal.toml",
-                               workflows + "/deal.toml");
+    std::filesystem::copy_file(
+        std::string(FLOWGATE_SOURCE_DIR) + "/tests/fixtures/runtime/deal.toml",
+        workflows + "/deal.toml");
   }
   flowgate::testing::ProcessResult run(std::vector<std::string> args) {
     args.insert(args.begin(), FLOWGATE_BINARY);
@@ -43,8 +44,8 @@ struct Cli {
 
 TEST_CASE("flowgate start prints the new instance as JSON", "[cli]") {
   Cli cli;
-  auto r = cli.mutate("start", {"deal", "--data", R"({"customer": "Acme"})", "--key", "CRM-1",
-                                "--as", "AR:ann"});
+  auto r = cli.mutate(
+      "start", {"deal", "--data", R"({"customer": "Acme"})", "--key", "CRM-1", "--as", "AR:ann"});
   INFO(r.err);
   REQUIRE(r.status == 0);
   json j = json::parse(r.out);
@@ -58,8 +59,8 @@ TEST_CASE("flowgate start prints the new instance as JSON", "[cli]") {
 TEST_CASE("flowgate fire moves the instance and history shows the timeline", "[cli]") {
   Cli cli;
   REQUIRE(cli.mutate("start", {"deal", "--data", R"({"customer": "Acme"})"}).status == 0);
-  auto quoted = cli.mutate("fire", {"deal-1", "quote", "--payload", R"({"amount": "5000"})",
-                                    "--as", "SR:sam", "--expect-version", "1"});
+  auto quoted = cli.mutate("fire", {"deal-1", "quote", "--payload", R"({"amount": "5000"})", "--as",
+                                    "SR:sam", "--expect-version", "1"});
   INFO(quoted.err);
   REQUIRE(quoted.status == 0);
   json j = json::parse(quoted.out);
@@ -89,20 +90,22 @@ TEST_CASE("an engine refusal exits 1 with the error code and message on stderr",
   CHECK(r.status == 1);
   CHECK_THAT(r.err, Catch::Contains("event_not_allowed"));
   CHECK_THAT(r.err, Catch::Contains("lose, quote"));
-  auto forbidden = cli.mutate("fire", {"deal-1", "quote", "--payload", R"({"amount": "5"})",
-                                       "--as", "AR:ann"});
+  auto forbidden =
+      cli.mutate("fire", {"deal-1", "quote", "--payload", R"({"amount": "5"})", "--as", "AR:ann"});
   CHECK(forbidden.status == 1);
   CHECK_THAT(forbidden.err, Catch::Contains("forbidden"));
-  auto stale = cli.mutate("fire", {"deal-1", "quote", "--payload", R"({"amount": "5"})",
-                                   "--as", "SR", "--expect-version", "9"});
+  auto stale = cli.mutate("fire", {"deal-1", "quote", "--payload", R"({"amount": "5"})", "--as",
+                                   "SR", "--expect-version", "9"});
   CHECK(stale.status == 1);
   CHECK_THAT(stale.err, Catch::Contains("version_conflict"));
 }
 
 TEST_CASE("a retried request id is answered once", "[cli]") {
   Cli cli;
-  auto a = cli.mutate("start", {"deal", "--data", R"({"customer": "Acme"})", "--request-id", "crm-77"});
-  auto b = cli.mutate("start", {"deal", "--data", R"({"customer": "Acme"})", "--request-id", "crm-77"});
+  auto a =
+      cli.mutate("start", {"deal", "--data", R"({"customer": "Acme"})", "--request-id", "crm-77"});
+  auto b =
+      cli.mutate("start", {"deal", "--data", R"({"customer": "Acme"})", "--request-id", "crm-77"});
   REQUIRE(a.status == 0);
   REQUIRE(b.status == 0);
   CHECK(json::parse(a.out) == json::parse(b.out));

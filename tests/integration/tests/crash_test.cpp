@@ -61,9 +61,10 @@ std::map<std::string, Ack> run_and_kill(const std::string& db, const std::string
     auto now = std::chrono::steady_clock::now();
     if (ready && now >= deadline) break;
     pollfd p{out[0], POLLIN, 0};
-    int wait_ms = ready ? static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               deadline - now).count())
-                        : 10000;
+    int wait_ms =
+        ready ? static_cast<int>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count())
+              : 10000;
     if (poll(&p, 1, std::max(wait_ms, 1)) <= 0) {
       if (!ready) break;
       continue;
@@ -79,7 +80,8 @@ std::map<std::string, Ack> run_and_kill(const std::string& db, const std::string
   kill(pid, SIGKILL);
   // Whatever was already written to the pipe was acknowledged before the kill.
   fcntl(out[0], F_SETFL, O_NONBLOCK);
-  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;)
+    text.append(buf, static_cast<std::size_t>(n));
   close(out[0]);
   int status = 0;
   waitpid(pid, &status, 0);

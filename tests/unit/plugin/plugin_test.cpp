@@ -106,8 +106,7 @@ TEST_CASE("a shared object without the entry point is refused clearly", "[plugin
   CHECK_THAT(p.error().message, Catch::Contains("no entry point"));
 }
 
-TEST_CASE("a plugin that crashes while loading is reported, and the caller survives",
-          "[plugin]") {
+TEST_CASE("a plugin that crashes while loading is reported, and the caller survives", "[plugin]") {
   auto p = load_shared_plugin(BAD_PLUGIN_CRASH_ON_LOAD);
   REQUIRE_FALSE(p);
   CHECK_THAT(p.error().message, Catch::Contains("crashed while loading"));

@@ -75,7 +75,8 @@ TEST_CASE("a start without a required field is refused naming the field", "[deci
 
 TEST_CASE("start data of the wrong type, outside its rules or unknown is refused", "[decide]") {
   Deal d;
-  CHECK(d.start({{"customer", "Acme"}, {"amount", "lots"}}).error().code == ErrorCode::kInvalidData);
+  CHECK(d.start({{"customer", "Acme"}, {"amount", "lots"}}).error().code ==
+        ErrorCode::kInvalidData);
   CHECK(d.start({{"customer", "Acme"}, {"amount", "-5"}}).error().code == ErrorCode::kInvalidData);
   CHECK(d.start({{"customer", "acme"}}).error().code == ErrorCode::kInvalidData);  // pattern
   auto unknown = d.start({{"customer", "Acme"}, {"amout", "5"}});

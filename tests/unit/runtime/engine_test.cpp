@@ -95,7 +95,8 @@ TEST_CASE("the engine starts and moves an instance and records a hash-chained hi
   CHECK(started->events[0].position > 0);
 
   h.clock->advance_to(kT0 + 60'000);
-  auto quoted = h.engine->execute(h.fire_cmd(id, "quote", {{"amount", "5000"}}, actor("sam", {"SR"})));
+  auto quoted =
+      h.engine->execute(h.fire_cmd(id, "quote", {{"amount", "5000"}}, actor("sam", {"SR"})));
   REQUIRE(quoted);
   auto closed = h.engine->execute(h.fire_cmd(id, "close", json::object(), actor("ann", {"AR"})));
   REQUIRE(closed);
@@ -118,11 +119,13 @@ TEST_CASE("the engine starts and moves an instance and records a hash-chained hi
 TEST_CASE("a refused command changes nothing and says why", "[engine]") {
   Harness h;
   std::string id = h.start({{"customer", "Acme"}})->instance["instance_id"];
-  auto refused = h.engine->execute(h.fire_cmd(id, "quote", {{"amount", "0"}}, actor("sam", {"SR"})));
+  auto refused =
+      h.engine->execute(h.fire_cmd(id, "quote", {{"amount", "0"}}, actor("sam", {"SR"})));
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == ErrorCode::kGuardFailed);
   CHECK(h.engine->history(id)->size() == 1);
-  auto unknown = h.engine->execute(h.fire_cmd("deal-99", "quote", json::object(), actor("sam", {"SR"})));
+  auto unknown =
+      h.engine->execute(h.fire_cmd("deal-99", "quote", json::object(), actor("sam", {"SR"})));
   CHECK(unknown.error().code == ErrorCode::kInstanceNotFound);
   Command c;
   c.kind = CommandKind::kStart;
@@ -268,7 +271,8 @@ TEST_CASE("running instances stay on their version; new ones start on the latest
   auto fresh = h.start({{"customer", "Beta"}});
   REQUIRE(fresh);
   CHECK(fresh->instance["workflow_version"] == 2);
-  auto old_step = h.engine->execute(h.fire_cmd(old_id, "quote", {{"amount", "150000"}}, actor("sam", {"SR"})));
+  auto old_step =
+      h.engine->execute(h.fire_cmd(old_id, "quote", {{"amount", "150000"}}, actor("sam", {"SR"})));
   REQUIRE(old_step);
   CHECK(old_step->instance["workflow_version"] == 1);
   REQUIRE(h.engine->execute(h.fire_cmd(old_id, "close", json::object(), actor("ann", {"AR"}))));
@@ -282,7 +286,8 @@ TEST_CASE("running instances stay on their version; new ones start on the latest
   REQUIRE(moved);
   CHECK(moved->instance["workflow_version"] == 2);
   CHECK(moved->instance["state"] == "review");
-  auto approved = h.engine->execute(h.fire_cmd(old_id, "approve", json::object(), actor("dora", {"director"})));
+  auto approved =
+      h.engine->execute(h.fire_cmd(old_id, "approve", json::object(), actor("dora", {"director"})));
   REQUIRE(approved);
   CHECK(approved->instance["state"] == "won");
   check_chain(*h.engine->history(old_id));

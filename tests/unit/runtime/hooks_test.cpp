@@ -27,7 +27,8 @@ class ReminderPlugin final : public InstanceHooks {
   std::string name() const override { return "reminder"; }
 
   TransitionVerdict before_transition(const HookContext&, const InstanceState& s,
-                                      const TransitionDef& t, std::span<const Value>) const override {
+                                      const TransitionDef& t,
+                                      std::span<const Value>) const override {
     const json& r = s.extra.value("reminder", json::object());
     if (t.event == "requote" && r.value("fired", false)) {
       return TransitionVerdict::deny(Error(ErrorCode::kGate, "the reminder has fired"));
@@ -75,7 +76,8 @@ class ReminderPlugin final : public InstanceHooks {
     return out;
   }
 
-  Result<void> apply(InstanceState& s, const Event& e, const Workflow&, std::int64_t) const override {
+  Result<void> apply(InstanceState& s, const Event& e, const Workflow&,
+                     std::int64_t) const override {
     json& r = s.extra["reminder"];
     if (e.type == "reminder.armed") {
       r = {{"due", e.body["due"]}, {"fired", false}};
@@ -100,7 +102,8 @@ class ReminderPlugin final : public InstanceHooks {
 
   std::vector<TimerRecord> timers(const Workflow&, const InstanceState& s) const override {
     if (!s.extra.contains("reminder") || s.extra["reminder"].value("fired", true)) return {};
-    return {TimerRecord{"reminder/nudge", s.id, s.extra["reminder"]["due"].get<std::int64_t>(), {}}};
+    return {
+        TimerRecord{"reminder/nudge", s.id, s.extra["reminder"]["due"].get<std::int64_t>(), {}}};
   }
 
   void describe(const Workflow&, const InstanceState& s, json& view) const override {
@@ -118,8 +121,8 @@ struct PluginHarness {
   std::unique_ptr<Engine> engine;
   SectionRegistry none;
 
-  explicit PluginHarness(std::int64_t delay_ms, std::shared_ptr<Clock> c =
-                                                     std::make_shared<SimulatedClock>(kT0))
+  explicit PluginHarness(std::int64_t delay_ms,
+                         std::shared_ptr<Clock> c = std::make_shared<SimulatedClock>(kT0))
       : clock(std::move(c)) {
     hooks->add(std::make_shared<ReminderPlugin>(delay_ms));
     open();

@@ -18,8 +18,8 @@
 #include "plugins/sla/clock_state.h"
 #include "plugins/sla/sla_hooks.h"
 #include "plugins/sla/sla_section.h"
-#include "support/plugin_sections.h"
 #include "runtime/decide.h"
+#include "support/plugin_sections.h"
 
 namespace sla_test {
 

@@ -6,8 +6,10 @@
 using namespace flowgate;
 
 TEST_CASE("an error renders as a CLI line with its stable name and hint", "[util]") {
-  Error e = Error(ErrorCode::kGuardFailed, "guard `amount > 0` is false").with_hint("raise the amount");
-  CHECK(e.to_string() == "error[guard_failed]: guard `amount > 0` is false\n  hint: raise the amount");
+  Error e =
+      Error(ErrorCode::kGuardFailed, "guard `amount > 0` is false").with_hint("raise the amount");
+  CHECK(e.to_string() ==
+        "error[guard_failed]: guard `amount > 0` is false\n  hint: raise the amount");
 }
 
 TEST_CASE("an error renders as a JSON-RPC error object with code, message and data", "[util]") {
