@@ -59,6 +59,17 @@ bool contains(const std::string& s, const std::string& needle) {
   return s.find(needle) != std::string::npos;
 }
 
+// `flowgate verify` exits 1 and names the finding `kind` and where it is (`where`).
+ProcessResult expect_finding(const std::string& db, const std::string& kind,
+                             const std::string& where) {
+  auto r = verify(db);
+  INFO(r.out << r.err);
+  CHECK(r.status == 1);
+  CHECK(contains(r.out, kind));
+  CHECK(contains(r.out, where));
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("an untouched database verifies clean with the real binary", "[audit][tamper]") {
@@ -81,11 +92,7 @@ TEST_CASE("one field of one event changed with sqlite3 is named at that event", 
       "UPDATE events SET body = replace(body, '270000', '170000') WHERE instance_id = 'ltc-2' "
       "AND seq = " +
           std::to_string(seq));
-  auto r = verify(db);
-  INFO(r.out << r.err);
-  CHECK(r.status == 1);
-  CHECK(contains(r.out, "event_changed"));
-  CHECK(contains(r.out, "ltc-2 #" + std::to_string(seq) + " "));
+  expect_finding(db, "event_changed", "ltc-2 #" + std::to_string(seq) + " ");
 }
 
 TEST_CASE("an actor rewritten on one event is named at that event", "[audit][tamper]") {
@@ -95,22 +102,14 @@ TEST_CASE("an actor rewritten on one event is named at that event", "[audit][tam
       db,
       "UPDATE events SET actor = replace(actor, 'ana', 'eve') WHERE instance_id = 'ltc-2' "
       "AND seq = 5");
-  auto r = verify(db);
-  INFO(r.out << r.err);
-  CHECK(r.status == 1);
-  CHECK(contains(r.out, "event_changed"));
-  CHECK(contains(r.out, "ltc-2 #5 "));
+  expect_finding(db, "event_changed", "ltc-2 #5 ");
 }
 
 TEST_CASE("one deleted event is named as missing in its instance", "[audit][tamper]") {
   TempDir dir;
   auto db = copy_of_pristine(dir);
   with_sqlite3_tool(db, "DELETE FROM events WHERE instance_id = 'ltc-2' AND seq = 6");
-  auto r = verify(db);
-  INFO(r.out << r.err);
-  CHECK(r.status == 1);
-  CHECK(contains(r.out, "event_missing"));
-  CHECK(contains(r.out, "event #6 is missing"));
+  expect_finding(db, "event_missing", "event #6 is missing");
 }
 
 TEST_CASE("a forged event inserted with a recomputed hash chain is found", "[audit][tamper]") {
@@ -135,11 +134,7 @@ TEST_CASE("a forged event inserted with a recomputed hash chain is found", "[aud
     ins.exec();
     testing::rechain(d, "itr-3");
   }
-  auto r = verify(db);
-  INFO(r.out << r.err);
-  CHECK(r.status == 1);
-  CHECK(contains(r.out, "history_invalid"));
-  CHECK(contains(r.out, "itr-3 #" + std::to_string(forged) + " "));
+  expect_finding(db, "history_invalid", "itr-3 #" + std::to_string(forged) + " ");
 }
 
 TEST_CASE("two events of one instance swapped are named as reordered", "[audit][tamper]") {
@@ -149,11 +144,7 @@ TEST_CASE("two events of one instance swapped are named as reordered", "[audit][
                     "UPDATE events SET seq = 1000 WHERE instance_id = 'ltc-2' AND seq = 4; "
                     "UPDATE events SET seq = 4 WHERE instance_id = 'ltc-2' AND seq = 5; "
                     "UPDATE events SET seq = 5 WHERE instance_id = 'ltc-2' AND seq = 1000;");
-  auto r = verify(db);
-  INFO(r.out << r.err);
-  CHECK(r.status == 1);
-  CHECK(contains(r.out, "events_reordered"));
-  CHECK(contains(r.out, "ltc-2 #"));
+  expect_finding(db, "events_reordered", "ltc-2 #");
 }
 
 TEST_CASE("a whole instance deleted with its events is named", "[audit][tamper]") {
@@ -165,11 +156,7 @@ TEST_CASE("a whole instance deleted with its events is named", "[audit][tamper]"
     with_sqlite3_tool(db,
                       "DELETE FROM events WHERE instance_id = 'itr-3'; "
                       "DELETE FROM instances WHERE instance_id = 'itr-3';");
-    auto r = verify(db);
-    INFO(r.out << r.err);
-    CHECK(r.status == 1);
-    CHECK(contains(r.out, "instance_missing"));
-    CHECK(contains(r.out, "itr-3"));
+    expect_finding(db, "instance_missing", "itr-3");
   }
   SECTION("with every trace of it") {
     with_sqlite3_tool(db,
@@ -177,11 +164,7 @@ TEST_CASE("a whole instance deleted with its events is named", "[audit][tamper]"
                       "DELETE FROM instances WHERE instance_id = 'itr-3'; "
                       "DELETE FROM timers WHERE instance_id = 'itr-3'; "
                       "DELETE FROM requests WHERE instance_id = 'itr-3';");
-    auto r = verify(db);
-    INFO(r.out << r.err);
-    CHECK(r.status == 1);
-    CHECK(contains(r.out, "instance_missing"));
-    CHECK(contains(r.out, "instance number 3 is missing"));
+    expect_finding(db, "instance_missing", "instance number 3 is missing");
   }
 }
 
@@ -194,11 +177,7 @@ TEST_CASE("an instance whose last events were cut off disagrees with its snapsho
   with_sqlite3_tool(db, "DELETE FROM events WHERE instance_id = 'presales-5' AND seq > " +
                             std::to_string(last - 3) + "; UPDATE instances SET last_seq = " +
                             std::to_string(last - 3) + " WHERE instance_id = 'presales-5';");
-  auto r = verify(db);
-  INFO(r.out << r.err);
-  CHECK(r.status == 1);
-  CHECK(contains(r.out, "snapshot_mismatch"));
-  CHECK(contains(r.out, "presales-5"));
+  expect_finding(db, "snapshot_mismatch", "presales-5");
 }
 
 TEST_CASE("a truncated events table is found for every instance", "[audit][tamper]") {
@@ -206,10 +185,7 @@ TEST_CASE("a truncated events table is found for every instance", "[audit][tampe
   auto db = copy_of_pristine(dir);
   auto instances = scalar(db, "SELECT count(*) FROM instances");
   with_sqlite3_tool(db, "DELETE FROM events");
-  auto r = verify(db);
-  INFO(r.out << r.err);
-  CHECK(r.status == 1);
-  CHECK(contains(r.out, "checkpoint_mismatch"));
+  auto r = expect_finding(db, "checkpoint_mismatch", "instance_events_missing");
   std::size_t named = 0;
   for (auto at = r.out.find("instance_events_missing"); at != std::string::npos;
        at = r.out.find("instance_events_missing", at + 1))
@@ -224,9 +200,5 @@ TEST_CASE("a stored definition whose text was changed is named", "[audit][tamper
       db,
       "UPDATE definitions SET source_text = replace(source_text, 'priority', 'Priority') "
       "WHERE workflow_id = 'itr'");
-  auto r = verify(db);
-  INFO(r.out << r.err);
-  CHECK(r.status == 1);
-  CHECK(contains(r.out, "definition_changed"));
-  CHECK(contains(r.out, "itr v1"));
+  expect_finding(db, "definition_changed", "itr v1");
 }
