@@ -8,9 +8,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <list>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -67,6 +70,9 @@ class InstanceCache {
 struct Pending {
   Command command;
   std::promise<Result<CommandOutcome>> promise;
+  // When the command happens, if not when its batch starts: advance_clock stamps each timer with
+  // its due time, so that timers due at different instants can share one group commit.
+  std::optional<std::int64_t> at_ms;
 };
 
 // Work other than commands that must run on the writer thread (it owns the writer connection).
@@ -130,16 +136,45 @@ std::string local_timer_id(const std::string& scoped) {
   return hash == std::string::npos ? scoped : scoped.substr(hash + 1);
 }
 
-// Armed timers, by id and by due time. Guarded by Engine::Impl::timers_mu.
+// The armed timers due soonest, by id and by due time: a window over the timers table. Every
+// stored timer due at or before `covered_to` is here; later ones live only in the store until the
+// window runs dry and is refilled from it (a million armed clocks need not be in memory).
+// Guarded by Engine::Impl::timers_mu.
 struct TimerTable {
+  static constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::min();
+  static constexpr std::int64_t kAll = std::numeric_limits<std::int64_t>::max();
   std::unordered_map<std::string, TimerRecord> armed;
   std::multimap<std::int64_t, std::string> by_due;
   std::unordered_set<std::string> in_flight;  // submitted, not yet answered
+  std::int64_t covered_to = kNone;
+  std::size_t window = 65536;
 
+  bool needs_refill() const { return by_due.empty() && covered_to != kAll; }
+
+  // Keeps the `window` soonest timers (and any others due at the same instant as the last of
+  // them, and any in flight); the rest stay in the store only.
+  void trim() {
+    if (by_due.size() <= window) return;
+    std::int64_t cut = std::next(by_due.begin(), static_cast<std::ptrdiff_t>(window))->first;
+    if (cut == by_due.begin()->first) return;  // all due at one instant: nothing to cut
+    for (auto it = by_due.lower_bound(cut); it != by_due.end();) {
+      if (in_flight.count(it->second)) {
+        ++it;
+        continue;
+      }
+      armed.erase(it->second);
+      it = by_due.erase(it);
+    }
+    covered_to = cut - 1;
+  }
+
+  // A timer armed (or moved) by a commit; one beyond the window stays in the store only.
   void put(TimerRecord t) {
     erase(t.timer_id);
+    if (t.due_ms > covered_to) return;
     by_due.emplace(t.due_ms, t.timer_id);
     armed[t.timer_id] = std::move(t);
+    if (by_due.size() > 2 * window) trim();
   }
   void erase(const std::string& id) {
     auto it = armed.find(id);
@@ -161,6 +196,23 @@ struct TimerTable {
     return nullptr;
   }
 };
+
+// Reads the next window of timers from the store: up to `window` of them in due order, completed
+// with every other timer due at the same instant as the last one, and the new `covered_to`.
+Result<std::pair<std::vector<TimerRecord>, std::int64_t>> read_timer_window(Store& store,
+                                                                            std::int64_t after,
+                                                                            std::size_t window) {
+  std::int64_t from = after == TimerTable::kNone ? after : after + 1;
+  auto rows = store.timers_due(from, TimerTable::kAll, static_cast<std::int64_t>(window));
+  if (!rows) return fail(rows.error());
+  if (rows->size() < window) return std::pair{std::move(*rows), TimerTable::kAll};
+  std::int64_t last = rows->back().due_ms;
+  std::erase_if(*rows, [&](const TimerRecord& t) { return t.due_ms == last; });
+  auto at_last = store.timers_due(last, last, -1);
+  if (!at_last) return fail(at_last.error());
+  for (auto& t : *at_last) rows->push_back(std::move(t));
+  return std::pair{std::move(*rows), last};
+}
 
 // What one group commit accumulates before it is made durable.
 struct BatchContext {
@@ -303,7 +355,7 @@ struct Engine::Impl {
     ctx.answers.reserve(work.size());
     for (auto& p : work) {
       std::size_t begin = ctx.batch.events.size();
-      ctx.answers.push_back(guarded_process_command(p.command, ctx));
+      ctx.answers.push_back(guarded_process_command(p.command, p.at_ms.value_or(ctx.now_ms), ctx));
       ctx.event_ranges.emplace_back(begin, ctx.batch.events.size());
     }
     for (const auto& id : ctx.dirty) {
@@ -409,9 +461,30 @@ struct Engine::Impl {
     return view;
   }
 
-  // Submits the timer commands for `due` (all not in flight) and waits for their answers.
-  void fire_timers(std::vector<TimerRecord> due, Engine& engine) {
+  // Queues one command for the writer (refused at once when the engine is stopping).
+  std::future<Result<CommandOutcome>> enqueue(Pending p) {
+    auto fut = p.promise.get_future();
+    {
+      std::lock_guard lock(mu);
+      if (stopping) {
+        p.promise.set_value(fail(ErrorCode::kUnavailable, options.read_only
+                                                              ? "the engine was opened read-only"
+                                                              : "the engine is stopping"));
+        return fut;
+      }
+      queue.push_back(std::move(p));
+    }
+    cv.notify_one();
+    return fut;
+  }
+
+  // Submits the timer commands for `due` (all not in flight) and waits for their answers. With
+  // `not_before` (simulated clock), each command happens at its timer's due time, or at
+  // `not_before` if that is later (a timer missed while the engine was down fires late); without
+  // it, when its batch starts.
+  void fire_timers(std::vector<TimerRecord> due, std::optional<std::int64_t> not_before) {
     std::vector<std::future<Result<CommandOutcome>>> answers;
+    answers.reserve(due.size());
     for (auto& t : due) {
       Command c;
       c.kind = CommandKind::kTimer;
@@ -420,7 +493,9 @@ struct Engine::Impl {
       c.due_ms = t.due_ms;
       c.payload = t.payload;
       c.actor.principal = "flowgate:timer";
-      answers.push_back(engine.submit(std::move(c)));
+      Pending p{std::move(c), {}, {}};
+      if (not_before) p.at_ms = std::max(*not_before, t.due_ms);
+      answers.push_back(enqueue(std::move(p)));
     }
     for (std::size_t i = 0; i < answers.size(); ++i) {
       auto r = answers[i].get();
@@ -446,9 +521,72 @@ struct Engine::Impl {
     return due;
   }
 
-  void run_scheduler(Engine& engine) {
+  // Takes the timers due at or before `t` in due order, up to (not including) the first one whose
+  // instance already has a timer taken: those fire in one round, and everything after them waits
+  // for the round's effects (a firing may disarm or re-arm its instance's later timers). Events
+  // thus stay in time order across the whole log.
+  std::vector<TimerRecord> take_due_round(std::int64_t t) {
+    std::vector<TimerRecord> due;
+    std::unordered_set<std::string_view> instances;
+    for (const auto& [when, id] : timer_table.by_due) {
+      if (when > t) break;
+      if (timer_table.in_flight.count(id)) continue;
+      const TimerRecord& rec = timer_table.armed.at(id);
+      if (!instances.insert(rec.instance_id).second) break;
+      timer_table.in_flight.insert(id);
+      due.push_back(rec);
+    }
+    return due;
+  }
+
+  // Installs the next window of timers from the store (writer thread, or before it starts): no
+  // commit can slip between the read and the install.
+  Result<void> refill_timers(Store& store) {
+    std::int64_t after;
+    {
+      std::lock_guard lock(timers_mu);
+      if (!timer_table.needs_refill()) return {};
+      after = timer_table.covered_to;
+    }
+    auto next = read_timer_window(store, after, timer_table.window);
+    if (!next) return fail(next.error());
+    std::lock_guard lock(timers_mu);
+    timer_table.covered_to = next->second;
+    for (auto& t : next->first) timer_table.put(std::move(t));
+    timers_cv.notify_all();
+    return {};
+  }
+
+  // Refills the timer window through the writer when it has run dry. Call without timers_mu.
+  Result<void> ensure_timer_window() {
+    {
+      std::lock_guard lock(timers_mu);
+      if (!timer_table.needs_refill()) return {};
+    }
+    WriterJob job([this](Store& store) { return refill_timers(store); });
+    auto done = job.get_future();
+    {
+      std::lock_guard lock(mu);
+      if (stopping) return fail(ErrorCode::kUnavailable, "the engine is stopping");
+      jobs.push_back(std::move(job));
+    }
+    cv.notify_one();
+    return done.get();
+  }
+
+  void run_scheduler() {
     std::unique_lock lock(timers_mu);
     while (!scheduler_stopping) {
+      if (timer_table.needs_refill()) {
+        lock.unlock();
+        auto ok = ensure_timer_window();
+        lock.lock();
+        if (!ok) {
+          spdlog::error("cannot read the next timers from the store: {}", ok.error().to_string());
+          timers_cv.wait_for(lock, std::chrono::seconds(1));
+        }
+        continue;
+      }
       const TimerRecord* next = timer_table.earliest();
       std::int64_t now = clock->now_ms();
       if (next == nullptr) {
@@ -462,16 +600,16 @@ struct Engine::Impl {
       }
       auto due = take_due(now);
       lock.unlock();
-      fire_timers(std::move(due), engine);
+      fire_timers(std::move(due), std::nullopt);
       lock.lock();
     }
   }
 
   // A bug in a plugin (or the engine) that throws must not stop the writer: the command gets an
   // internal error, its working copy is dropped, and the batch goes on.
-  Result<CommandOutcome> guarded_process_command(Command& c, BatchContext& ctx) {
+  Result<CommandOutcome> guarded_process_command(Command& c, std::int64_t now, BatchContext& ctx) {
     try {
-      return process_command(c, ctx);
+      return process_command(c, now, ctx);
     } catch (const std::exception& e) {
       spdlog::error("command {} on {} failed with an exception: {}", command_kind_name(c.kind),
                     c.instance_id, e.what());
@@ -504,7 +642,8 @@ struct Engine::Impl {
 
   // Remembers the answer for the request id (if any) and passes it through.
   Result<CommandOutcome> answer(const Command& c, Result<CommandOutcome> result,
-                                const std::string& instance_id, BatchContext& ctx) {
+                                const std::string& instance_id, std::int64_t now,
+                                BatchContext& ctx) {
     if (!c.request_id.empty()) {
       // Storage failures are not answers: the command did not happen and may be retried.
       bool storage_failure = !result && static_cast<int>(result.error().code) >= 500;
@@ -513,7 +652,7 @@ struct Engine::Impl {
         rec.request_id = c.request_id;
         rec.fingerprint = c.fingerprint();
         rec.instance_id = instance_id;
-        rec.at_ms = ctx.now_ms;
+        rec.at_ms = now;
         rec.response =
             result ? json{{"result", result->instance}} : json{{"error", result.error().to_json()}};
         ctx.requests[c.request_id] = std::move(rec);
@@ -537,7 +676,7 @@ struct Engine::Impl {
     return out;
   }
 
-  Result<CommandOutcome> process_command(Command& c, BatchContext& ctx) {
+  Result<CommandOutcome> process_command(Command& c, std::int64_t now, BatchContext& ctx) {
     if (!c.request_id.empty()) {
       if (auto it = ctx.requests.find(c.request_id); it != ctx.requests.end()) {
         return replay_answer(c, it->second);
@@ -555,7 +694,7 @@ struct Engine::Impl {
         wf = catalog->get(c.workflow_id, *c.version);
         if (!wf && catalog->latest(c.workflow_id)) {
           auto stored = workflow_on(*writer_store, c.workflow_id, *c.version);
-          if (!stored) return answer(c, fail(stored.error()), "", ctx);
+          if (!stored) return answer(c, fail(stored.error()), "", now, ctx);
           wf = *stored;
         }
       } else {
@@ -570,13 +709,13 @@ struct Engine::Impl {
                          fmt::format("no workflow `{}`", c.workflow_id))
                        .with_hint(fmt::format("known workflows: {}", fmt::join(ids, ", ")))
                        .with_data("workflows", ids)),
-              "", ctx);
+              "", now, ctx);
         }
         return answer(
             c,
             fail(ErrorCode::kVersionNotFound, fmt::format("workflow `{}` has no version {}",
                                                           c.workflow_id, c.version.value_or(0))),
-            "", ctx);
+            "", now, ctx);
       }
       if (!c.business_key.empty()) {
         std::string key = c.workflow_id + '\x1f' + c.business_key;
@@ -596,14 +735,14 @@ struct Engine::Impl {
                                      "key `{}`: {}",
                                      c.workflow_id, c.business_key, *existing))
                        .with_data("instance_id", *existing)),
-              *existing, ctx);
+              *existing, now, ctx);
         }
       }
     } else {
       auto loaded = load_instance(c.instance_id, ctx);
       if (!loaded) {
         if (loaded.error().code == ErrorCode::kInstanceNotFound) {
-          return answer(c, fail(loaded.error()), c.instance_id, ctx);
+          return answer(c, fail(loaded.error()), c.instance_id, now, ctx);
         }
         return fail(loaded.error());
       }
@@ -620,7 +759,7 @@ struct Engine::Impl {
                                .with_hint("reload the instance and decide again")
                                .with_data("current_version", current->last_seq)
                                .with_data("expected_version", *c.expect_version)),
-                      c.instance_id, ctx);
+                      c.instance_id, now, ctx);
       }
     }
 
@@ -631,7 +770,7 @@ struct Engine::Impl {
     std::shared_ptr<const Workflow> target;
     if (c.kind == CommandKind::kMigrate) {
       auto t = workflow_on(*writer_store, wf->id, c.to_version);
-      if (!t) return answer(c, fail(t.error()), c.instance_id, ctx);
+      if (!t) return answer(c, fail(t.error()), c.instance_id, now, ctx);
       target = *t;
     }
 
@@ -639,8 +778,8 @@ struct Engine::Impl {
       // The timer is consumed whatever the plugin decides; a refusal is logged, not retried.
       ctx.timers[scoped_timer_id(c.instance_id, c.timer_id)] = std::nullopt;
     }
-    auto decided = decide(DecideInput{*wf, current, c, ctx.now_ms, target.get(), hooks.get()});
-    if (!decided) return answer(c, fail(decided.error()), instance_id, ctx);
+    auto decided = decide(DecideInput{*wf, current, c, now, target.get(), hooks.get()});
+    if (!decided) return answer(c, fail(decided.error()), instance_id, now, ctx);
 
     InstanceState next;
     if (current) {
@@ -652,16 +791,16 @@ struct Engine::Impl {
     const Workflow* applied_on = wf.get();
     for (Event& ev : *decided) {
       if (ev.type == events::kMigrated) applied_on = target.get();
-      if (auto ok = apply(next, ev, *applied_on, ctx.now_ms, hooks.get()); !ok) {
+      if (auto ok = apply(next, ev, *applied_on, now, hooks.get()); !ok) {
         return answer(c,
                       fail(ErrorCode::kInternal,
                            "decide produced an event apply refused: " + ok.error().message),
-                      instance_id, ctx);
+                      instance_id, now, ctx);
       }
       EventRecord rec;
       rec.instance_id = next.id;
       rec.seq = next.last_seq;
-      rec.at_ms = ctx.now_ms;
+      rec.at_ms = now;
       rec.type = std::move(ev.type);
       rec.actor = c.actor.to_json();
       rec.body = std::move(ev.body);
@@ -679,13 +818,13 @@ struct Engine::Impl {
       sync_timers(current ? wf.get() : nullptr, current, *applied_on, next, c, ctx);
     }
     CommandOutcome out;
-    out.instance = view_of(next, *applied_on);
+    if (options.build_views || !c.request_id.empty()) out.instance = view_of(next, *applied_on);
     if (!records.empty()) {
       if (ctx.dirty_set.insert(next.id).second) ctx.dirty.push_back(next.id);
       ctx.overlay[next.id] = std::move(next);
       for (auto& r : records) ctx.batch.events.push_back(std::move(r));
     }
-    return answer(c, std::move(out), instance_id, ctx);
+    return answer(c, std::move(out), instance_id, now, ctx);
   }
 };
 
@@ -703,6 +842,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options,
   impl->clock = std::move(clock);
   impl->sections = &sections;
   impl->cache = InstanceCache(options.cache_capacity);
+  impl->timer_table.window = std::max<std::size_t>(1, options.timer_window);
   if (options.hooks) impl->hooks = options.hooks;
   if (!options.read_only) {
     auto lock = WriterLock::acquire(options.db_path, options.busy_timeout_ms);
@@ -722,6 +862,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options,
   impl->writer_store = std::move(*store);
   if (options.read_only) {
     impl->stopping = true;  // submit() refuses; reads use their own connections
+    impl->timer_table.covered_to = TimerTable::kAll;  // no scheduler, no timers
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
   }
 
@@ -733,35 +874,19 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options,
   auto count = impl->writer_store->max_instance_number();
   if (!count) return fail(count.error());
   impl->instance_counter = *count;
-  auto timers = impl->writer_store->all_timers();
-  if (!timers) return fail(timers.error());
-  for (auto& t : *timers) impl->timer_table.put(std::move(t));
+  if (auto ok = impl->refill_timers(*impl->writer_store); !ok) return fail(ok.error());
 
   Impl* raw = impl.get();
   raw->writer = std::thread([raw] { raw->run_writer(); });
   auto engine = std::unique_ptr<Engine>(new Engine(std::move(impl)));
   if (options.run_scheduler && !raw->clock->simulated()) {
-    Engine* e = engine.get();
-    raw->scheduler = std::thread([raw, e] { raw->run_scheduler(*e); });
+    raw->scheduler = std::thread([raw] { raw->run_scheduler(); });
   }
   return engine;
 }
 
 std::future<Result<CommandOutcome>> Engine::submit(Command command) {
-  Pending p{std::move(command), {}};
-  auto fut = p.promise.get_future();
-  {
-    std::lock_guard lock(impl_->mu);
-    if (impl_->stopping) {
-      p.promise.set_value(fail(ErrorCode::kUnavailable, impl_->options.read_only
-                                                            ? "the engine was opened read-only"
-                                                            : "the engine is stopping"));
-      return fut;
-    }
-    impl_->queue.push_back(std::move(p));
-  }
-  impl_->cv.notify_one();
-  return fut;
+  return impl_->enqueue(Pending{std::move(command), {}, {}});
 }
 
 void Engine::stop() {
@@ -877,21 +1002,28 @@ Result<std::int64_t> Engine::advance_clock(std::int64_t to_ms) {
                                   format_datetime_ms(sim->now_ms()), format_datetime_ms(to_ms))));
   }
   for (;;) {
+    if (auto ok = impl_->ensure_timer_window(); !ok) return fail(ok.error());
     std::vector<TimerRecord> due;
+    std::int64_t not_before = sim->now_ms();
     {
       std::lock_guard lock(impl_->timers_mu);
       const TimerRecord* next = impl_->timer_table.earliest();
       if (next == nullptr || next->due_ms > to_ms) break;
-      sim->advance_to(std::max(sim->now_ms(), next->due_ms));
-      due = impl_->take_due(sim->now_ms());
+      due = impl_->take_due_round(to_ms);
+      if (due.empty()) break;
+      // Commands submitted meanwhile by others happen no earlier than the last timer of the round.
+      sim->advance_to(std::max(sim->now_ms(), due.back().due_ms));
     }
-    impl_->fire_timers(std::move(due), *this);
+    impl_->fire_timers(std::move(due), not_before);
   }
   sim->advance_to(to_ms);
   return sim->now_ms();
 }
 
 std::optional<std::int64_t> Engine::next_timer_due() const {
+  if (auto ok = impl_->ensure_timer_window(); !ok) {
+    spdlog::error("cannot read the next timers from the store: {}", ok.error().to_string());
+  }
   std::lock_guard lock(impl_->timers_mu);
   const TimerRecord* next = impl_->timer_table.earliest();
   if (next == nullptr) return std::nullopt;

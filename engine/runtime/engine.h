@@ -49,10 +49,17 @@ struct EngineOptions {
   // Fire due timers from a scheduler thread (system clock). With a simulated clock timers fire
   // only through advance_clock().
   bool run_scheduler = true;
+  // Build CommandOutcome::instance (the instance view with every plugin's part) for each command.
+  // Callers that fold the returned events themselves (simulate, benchmarks) turn it off; a command
+  // with a request_id still gets its view, since the answer is recorded for retries.
+  bool build_views = true;
+  // Armed timers held in memory at most (the soonest due; the rest are read from the store when
+  // these have fired).
+  std::size_t timer_window = 65536;
 };
 
 struct CommandOutcome {
-  nlohmann::json instance;          // instance_view() of the instance after the command
+  nlohmann::json instance;          // instance_view() after the command (null: build_views off)
   std::vector<EventRecord> events;  // what this command appended (empty when replayed)
   bool replayed = false;            // answered from an earlier request with the same request_id
 };
@@ -100,8 +107,10 @@ class Engine {
   Result<void> add_definitions(const std::vector<std::shared_ptr<const Workflow>>& workflows);
 
   // Simulated clock only: fires every timer due up to `to_ms`, in due order, each command stamped
-  // with its due time, then sets the clock to `to_ms`. Returns once all are committed. Moving
-  // backwards is kInvalidArgument.
+  // with its due time, then sets the clock to `to_ms`. Returns once all are committed. Timers of
+  // different instances share group commits; one instance's timers fire one after another, so a
+  // firing that disarms or re-arms a later timer of its instance is honoured. Moving backwards is
+  // kInvalidArgument.
   Result<std::int64_t> advance_clock(std::int64_t to_ms);
   // The earliest armed timer, if any.
   std::optional<std::int64_t> next_timer_due() const;

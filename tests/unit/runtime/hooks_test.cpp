@@ -120,6 +120,8 @@ struct PluginHarness {
   std::shared_ptr<HookSet> hooks = std::make_shared<HookSet>();
   std::unique_ptr<Engine> engine;
   SectionRegistry none;
+  std::size_t timer_window = 65536;
+  bool build_views = true;
 
   explicit PluginHarness(std::int64_t delay_ms,
                          std::shared_ptr<Clock> c = std::make_shared<SimulatedClock>(kT0))
@@ -134,6 +136,8 @@ struct PluginHarness {
     EngineOptions o;
     o.db_path = dir.file("hooks.db");
     o.hooks = hooks;
+    o.timer_window = timer_window;
+    o.build_views = build_views;
     auto e = Engine::open(o, catalog, clock, none);
     if (!e) FAIL(e.error().to_string());
     engine = std::move(*e);
@@ -143,10 +147,34 @@ struct PluginHarness {
     c.kind = CommandKind::kStart;
     c.workflow_id = "deal";
     c.data = {{"customer", "Acme"}};
+    c.request_id = "start-" + std::to_string(++starts);
     auto r = engine->execute(c);
     REQUIRE(r);
     return r->instance["instance_id"];
   }
+  // Starts `n` instances one minute apart (their reminders fall due one minute apart).
+  std::vector<std::string> start_minutes_apart(int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      REQUIRE(engine->advance_clock(clock->now_ms() + 60'000));
+      ids.push_back(start());
+    }
+    return ids;
+  }
+  // Every reminder fired exactly at its due time, in due order across the log.
+  void check_fired_in_order(const std::vector<std::string>& ids) {
+    std::int64_t last_position = 0;
+    for (const auto& id : ids) {
+      auto history = *engine->history(id);
+      REQUIRE(history.size() == 3);
+      CHECK(history[2].type == "reminder.fired");
+      CHECK(history[2].at_ms == history[0].at_ms + kHour);
+      CHECK(history[2].body["late_ms"] == 0);
+      CHECK(history[2].position > last_position);
+      last_position = history[2].position;
+    }
+  }
+  int starts = 0;
   Result<CommandOutcome> fire(const std::string& id, std::string event, json payload, Actor who) {
     Command c;
     c.kind = CommandKind::kFire;
@@ -364,4 +392,65 @@ TEST_CASE("a plugin that throws fails only its command; the engine keeps serving
   CHECK((*engine)->history(fire.instance_id)->size() == 1);
   auto again = (*engine)->execute(start);
   CHECK(again);
+}
+
+TEST_CASE("timers beyond the in-memory window wait in the store and fire in due order",
+          "[hooks][timers]") {
+  PluginHarness h(kHour);
+  h.timer_window = 2;
+  h.open();
+  auto ids = h.start_minutes_apart(9);  // more than twice the window: the latest leave memory
+  CHECK(h.engine->next_timer_due() == kT0 + 60'000 + kHour);
+  REQUIRE(h.engine->advance_clock(kT0 + 3 * kHour));
+  h.check_fired_in_order(ids);
+  CHECK_FALSE(h.engine->next_timer_due());
+}
+
+TEST_CASE("after a restart the timer window is refilled from the store as timers fire",
+          "[hooks][timers]") {
+  PluginHarness h(kHour);
+  auto ids = h.start_minutes_apart(7);
+  h.timer_window = 2;
+  h.open();
+  CHECK(h.engine->next_timer_due() == kT0 + 60'000 + kHour);
+  REQUIRE(h.engine->advance_clock(kT0 + kHour + 150'000));  // the first two fire
+  CHECK(h.engine->history(ids[1])->size() == 3);
+  CHECK(h.engine->history(ids[2])->size() == 2);
+  CHECK(h.engine->next_timer_due() == kT0 + 3 * 60'000 + kHour);
+  REQUIRE(h.engine->advance_clock(kT0 + 3 * kHour));
+  h.check_fired_in_order(ids);
+}
+
+TEST_CASE("timers of many instances due at different instants fire at their own times",
+          "[hooks][timers]") {
+  PluginHarness h(kHour);
+  auto ids = h.start_minutes_apart(40);
+  auto before = h.engine->stats();
+  REQUIRE(h.engine->advance_clock(kT0 + 3 * kHour));
+  h.check_fired_in_order(ids);
+  CHECK(h.engine->stats().commands - before.commands == 40);
+}
+
+TEST_CASE("without views the outcome carries the events; a request id still records the view",
+          "[hooks]") {
+  PluginHarness h(kHour);
+  h.build_views = false;
+  h.open();
+  Command c;
+  c.kind = CommandKind::kStart;
+  c.workflow_id = "deal";
+  c.data = {{"customer", "Acme"}};
+  auto plain = h.engine->execute(c);
+  REQUIRE(plain);
+  CHECK(plain->instance.is_null());
+  REQUIRE(plain->events.size() == 2);
+  CHECK(plain->events[0].type == "instance_started");
+  c.request_id = "with-view";
+  auto viewed = h.engine->execute(c);
+  REQUIRE(viewed);
+  CHECK(viewed->instance["state"] == "open");
+  auto again = h.engine->execute(c);
+  REQUIRE(again);
+  CHECK(again->replayed);
+  CHECK(again->instance == viewed->instance);
 }
