@@ -8,6 +8,7 @@
 //   4. lateness under the system clock: 10,000 instances whose breach is due in the same second,
 //      fired by the engine's scheduler: p50/p99 of the recorded lateness (command time - due) and
 //      of the commit lateness (durable commit - due).
+// Phases also give the process CPU time (all threads), steadier than wall time on a shared machine.
 // Usage: bench_sla [--instances N] [--burst M] [--smoke]
 #include <algorithm>
 #include <atomic>
@@ -20,6 +21,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include "definition/loader.h"
 #include "plugins/sla/sla_hooks.h"
@@ -85,6 +88,14 @@ constexpr std::int64_t kT0 = 1'773'046'800'000;  // 2026-03-09T09:00:00Z, a Mond
 
 double seconds_since(Steady::time_point t) {
   return std::chrono::duration<double>(Steady::now() - t).count();
+}
+
+// User + system CPU seconds of the whole process (every thread).
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
 long status_kb(const char* key) {
@@ -202,27 +213,33 @@ int main(int argc, char** argv) {
     auto clock = std::make_shared<SimulatedClock>(kT0);
     auto engine = open_engine(s, (dir / "arm.db").string(), clock, false);
     auto t = Steady::now();
+    double cpu = cpu_seconds();
     start_many(*engine, instances, nlohmann::json::object());
     double arm_s = seconds_since(t);
-    std::printf("arm:   %lld instances x 2 clocks in %.2f s (%.0f instances/s, %.0f clocks/s)\n",
-                static_cast<long long>(instances), arm_s, instances / arm_s, 2 * instances / arm_s);
+    std::printf(
+        "arm:   %lld instances x 2 clocks in %.2f s (%.0f instances/s, %.0f clocks/s), CPU %.2f "
+        "s\n",
+        static_cast<long long>(instances), arm_s, instances / arm_s, 2 * instances / arm_s,
+        cpu_seconds() - cpu);
     std::printf("       RSS after arming %.1f MB\n", status_kb("VmRSS:") / 1024.0);
     auto next = engine->next_timer_due();
     std::printf("       first due %s\n", next ? format_datetime_ms(*next).c_str() : "(none)");
 
     auto before = engine->stats();
     t = Steady::now();
+    cpu = cpu_seconds();
     auto advanced = engine->advance_clock(kT0 + 10 * 3'600'000LL);
     double fire_s = seconds_since(t);
+    double fire_cpu = cpu_seconds() - cpu;
     if (!advanced) {
       std::fprintf(stderr, "advance: %s\n", advanced.error().to_string().c_str());
       return 1;
     }
     auto after = engine->stats();
     std::uint64_t fired = after.commands - before.commands;
-    std::printf("fire:  %llu timers in %.2f s (%.0f timers/s), %llu events\n",
+    std::printf("fire:  %llu timers in %.2f s (%.0f timers/s), %llu events, CPU %.2f s\n",
                 static_cast<unsigned long long>(fired), fire_s, fired / fire_s,
-                static_cast<unsigned long long>(after.events - before.events));
+                static_cast<unsigned long long>(after.events - before.events), fire_cpu);
     if (fired != static_cast<std::uint64_t>(2 * instances) || engine->next_timer_due()) {
       std::fprintf(stderr, "expected %lld timers to fire, %llu did\n",
                    static_cast<long long>(2 * instances), static_cast<unsigned long long>(fired));

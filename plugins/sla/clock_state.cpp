@@ -1,6 +1,8 @@
 #include "plugins/sla/clock_state.h"
 
 #include <algorithm>
+#include <array>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -35,41 +37,62 @@ Result<std::int64_t> read_int(const json& j, const char* key, std::int64_t fallb
 
 }  // namespace
 
-// The stored form is compact (millions of instances keep it in their snapshots): instants are
-// integers (ms since the epoch), and a field at its default value is left out.
-json ClockState::to_json() const {
-  json j = {{"status", std::string(clock_status_name(status))}};
-  if (cycle > 0) j["cycle"] = cycle;
-  if (breached) j["breached"] = true;
-  if (met) j["met"] = true;
-  auto put = [&](const char* key, std::int64_t v) {
-    if (v != 0) j[key] = v;
-  };
-  auto put_instant = [&](const char* key, const std::optional<std::int64_t>& v) {
-    if (v) j[key] = *v;
-  };
-  put_instant("requested_at_ms", requested_at);
-  if (cycle > 0) {
-    j["started_at_ms"] = started_at;
-    j["target_ms"] = target_ms;
-    if (!target_source.empty()) j["target_source"] = target_source;
-    put("business_ms", business_ms);
-    put("paused_ms", paused_ms);
-    put("paused_business_ms", paused_business_ms);
-    put("pauses", pauses);
+// The stored form is a positional array (docs/sla.md §Events): millions of instances keep it in
+// memory and in their snapshots, and every command reads it several times. Positions never move;
+// new fields go at the end. Trailing fields at their default are left out; an absent optional
+// instant, an empty target source and an empty warning list are null in the middle.
+namespace {
+
+enum Slot : std::size_t {
+  kStatus,
+  kCycle,
+  kStartedAt,
+  kTargetMs,
+  kRunningSince,
+  kPlannedBreach,
+  kOriginalBreach,
+  kTargetSource,
+  kBusinessMs,
+  kPausedMs,
+  kPausedBusinessMs,
+  kPauses,
+  kFlags,
+  kPausedAt,
+  kBreachedAt,
+  kEndedAt,
+  kWarned,
+  kRequestedAt,
+  kSlotCount
+};
+
+constexpr std::int64_t kFlagBreached = 1;
+constexpr std::int64_t kFlagMet = 2;
+
+// Stable codes of the statuses in the stored form (independent of the enum's order).
+constexpr std::array<ClockStatus, 5> kStatusCodes = {ClockStatus::kPending, ClockStatus::kRunning,
+                                                     ClockStatus::kPaused, ClockStatus::kCompleted,
+                                                     ClockStatus::kCancelled};
+
+std::int64_t status_code(ClockStatus s) {
+  for (std::size_t i = 0; i < kStatusCodes.size(); ++i) {
+    if (kStatusCodes[i] == s) return static_cast<std::int64_t>(i);
   }
-  put_instant("running_since_ms", running_since);
-  put_instant("paused_at_ms", paused_at);
-  put_instant("planned_breach_ms", planned_breach_at);
-  put_instant("original_breach_ms", original_breach_at);
-  put_instant("breached_at_ms", breached_at);
-  put_instant("ended_at_ms", ended_at);
-  if (!warned.empty()) j["warned"] = warned;
-  return j;
+  return 0;
 }
 
-Result<ClockState> ClockState::from_json(const json& j) {
-  if (!j.is_object()) return fail(malformed("not an object"));
+// An instant at 0 (the epoch) is a value; only an absent one (null) is its default.
+bool is_default(const json& j, std::size_t slot) {
+  constexpr std::array<std::size_t, 7> kInstants = {kRunningSince, kPlannedBreach, kOriginalBreach,
+                                                    kPausedAt,     kBreachedAt,    kEndedAt,
+                                                    kRequestedAt};
+  if (j.is_null()) return true;
+  bool instant = std::find(kInstants.begin(), kInstants.end(), slot) != kInstants.end();
+  return !instant && j.is_number_integer() && j.get<std::int64_t>() == 0;
+}
+
+// The form written before the positional array: {"status": "running", "started_at_ms": ..., ...}.
+// Still read, so snapshots written by earlier versions load.
+Result<ClockState> from_object(const json& j) {
   ClockState s;
   auto status = parse_clock_status(j.value("status", std::string()));
   if (!status) return fail(malformed("unknown status"));
@@ -117,6 +140,95 @@ Result<ClockState> ClockState::from_json(const json& j) {
       if (!p.is_number_integer()) return fail(malformed("`warned` holds a non-integer"));
       s.warned.push_back(p.get<int>());
     }
+  }
+  return s;
+}
+
+}  // namespace
+
+json ClockState::to_json() const {
+  auto instant = [](const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); };
+  std::array<json, kSlotCount> slots = {json(status_code(status)),
+                                        json(cycle),
+                                        json(started_at),
+                                        json(target_ms),
+                                        instant(running_since),
+                                        instant(planned_breach_at),
+                                        instant(original_breach_at),
+                                        target_source.empty() ? json(nullptr) : json(target_source),
+                                        json(business_ms),
+                                        json(paused_ms),
+                                        json(paused_business_ms),
+                                        json(pauses),
+                                        json((breached ? kFlagBreached : 0) | (met ? kFlagMet : 0)),
+                                        instant(paused_at),
+                                        instant(breached_at),
+                                        instant(ended_at),
+                                        warned.empty() ? json(nullptr) : json(warned),
+                                        instant(requested_at)};
+  std::size_t n = slots.size();
+  while (n > 1 && is_default(slots[n - 1], n - 1)) --n;
+  // Sized exactly: the array lives in every cached instance.
+  return json::array_t(std::make_move_iterator(slots.begin()),
+                       std::make_move_iterator(slots.begin() + static_cast<std::ptrdiff_t>(n)));
+}
+
+Result<ClockState> ClockState::from_json(const json& j) {
+  if (j.is_object()) return from_object(j);
+  if (!j.is_array()) return fail(malformed("not an array"));
+  const auto& a = j.get_ref<const json::array_t&>();
+  if (a.empty() || a.size() > kSlotCount) return fail(malformed("wrong number of fields"));
+  static const json kNull;
+  auto at = [&](std::size_t slot) -> const json& { return slot < a.size() ? a[slot] : kNull; };
+  auto integer = [&](std::size_t slot, std::int64_t& out) -> bool {
+    const json& v = at(slot);
+    if (v.is_null()) return true;
+    if (!v.is_number_integer()) return false;
+    out = v.get<std::int64_t>();
+    return true;
+  };
+  auto instant = [&](std::size_t slot, std::optional<std::int64_t>& out) -> bool {
+    const json& v = at(slot);
+    if (v.is_null()) return true;
+    if (!v.is_number_integer()) return false;
+    out = v.get<std::int64_t>();
+    return true;
+  };
+  ClockState s;
+  std::int64_t code = -1, cycle = 0, pauses = 0, flags = 0;
+  if (!integer(kStatus, code) || code < 0 || code >= static_cast<std::int64_t>(kStatusCodes.size()))
+    return fail(malformed("unknown status"));
+  s.status = kStatusCodes[static_cast<std::size_t>(code)];
+  bool ok = integer(kCycle, cycle) && integer(kStartedAt, s.started_at) &&
+            integer(kTargetMs, s.target_ms) && integer(kBusinessMs, s.business_ms) &&
+            integer(kPausedMs, s.paused_ms) && integer(kPausedBusinessMs, s.paused_business_ms) &&
+            integer(kPauses, pauses) && integer(kFlags, flags) &&
+            instant(kRunningSince, s.running_since) &&
+            instant(kPlannedBreach, s.planned_breach_at) &&
+            instant(kOriginalBreach, s.original_breach_at) && instant(kPausedAt, s.paused_at) &&
+            instant(kBreachedAt, s.breached_at) && instant(kEndedAt, s.ended_at) &&
+            instant(kRequestedAt, s.requested_at);
+  if (!ok) return fail(malformed("a field is not an integer"));
+  if (cycle < 0 || cycle > std::numeric_limits<int>::max() || pauses < 0 ||
+      pauses > std::numeric_limits<int>::max())
+    return fail(malformed("cycle or pauses out of range"));
+  s.cycle = static_cast<int>(cycle);
+  s.pauses = static_cast<int>(pauses);
+  s.breached = (flags & kFlagBreached) != 0;
+  s.met = (flags & kFlagMet) != 0;
+  if (const json& src = at(kTargetSource); src.is_string()) {
+    s.target_source = src.get_ref<const std::string&>();
+  } else if (!src.is_null()) {
+    return fail(malformed("the target source is not a string"));
+  }
+  if (const json& w = at(kWarned); w.is_array()) {
+    s.warned.reserve(w.size());
+    for (const json& p : w) {
+      if (!p.is_number_integer()) return fail(malformed("`warned` holds a non-integer"));
+      s.warned.push_back(p.get<int>());
+    }
+  } else if (!w.is_null()) {
+    return fail(malformed("`warned` is not a list"));
   }
   return s;
 }

@@ -1,7 +1,7 @@
 // The state of one clock of one instance: the fold of its "sla.*" events (apply_clock_event), kept
-// as JSON in InstanceState::extra["sla"][<clock id>]. Everything time-dependent that the events
-// do not carry (elapsed business time now, the due time of the next warning) is computed from it
-// with the clock's calendar.
+// as JSON in InstanceState::extra["sla"][<clock id>] (a compact positional array, docs/sla.md
+// §Events). Everything time-dependent that the events do not carry (elapsed business time now,
+// the due time of the next warning) is computed from it with the clock's calendar.
 // Thread-safety: plain values and pure functions.
 #pragma once
 

@@ -112,27 +112,35 @@ json time_json(std::optional<std::int64_t> ms) {
 }
 
 // One plugin step: events are recorded in order and folded at once into a scratch copy of the
-// instance, so every later decision sees the clocks and data as they are now.
+// instance, so every later decision sees the clocks and data as they are now. The copy is made on
+// the first event: most steps move no clock and only read the state they were given.
 class Step {
  public:
-  Step(const SlaHooks& hooks, const HookContext& ctx, InstanceState scratch)
-      : hooks_(hooks), ctx_(ctx), s_(std::move(scratch)) {}
+  Step(const SlaHooks& hooks, const HookContext& ctx, const InstanceState& given)
+      : hooks_(hooks), ctx_(ctx), s_(&given) {}
+  Step(const Step&) = delete;
+  Step& operator=(const Step&) = delete;
 
   const Workflow& wf() const { return ctx_.workflow; }
   std::int64_t now() const { return ctx_.now_ms; }
-  const InstanceState& state() const { return s_; }
+  const InstanceState& state() const { return *s_; }
   std::vector<Event> take() { return std::move(events_); }
   std::size_t size() const { return events_.size(); }
   const std::vector<Event>& events() const { return events_; }
 
   Result<ClockState> clock(const std::string& id) const {
-    auto it = s_.extra.find("sla");
-    return clock_state(it == s_.extra.end() ? json::object() : *it, id);
+    auto it = s_->extra.find("sla");
+    if (it == s_->extra.end()) return ClockState{};
+    return clock_state(*it, id);
   }
 
   Result<void> emit(std::string type, json body) {
+    if (!scratch_) {
+      scratch_ = *s_;
+      s_ = &*scratch_;
+    }
     Event e{std::move(type), std::move(body)};
-    auto ok = flowgate::apply(s_, e, ctx_.workflow, ctx_.now_ms, &hooks_.self());
+    auto ok = flowgate::apply(*scratch_, e, ctx_.workflow, ctx_.now_ms, &hooks_.self());
     if (!ok) {
       return fail(ErrorCode::kInternal, fmt::format("the SLA plugin produced an event it cannot "
                                                     "apply (`{}`): {}",
@@ -145,7 +153,8 @@ class Step {
  private:
   const SlaHooks& hooks_;
   const HookContext& ctx_;
-  InstanceState s_;
+  const InstanceState* s_;  // the given state, or scratch_ once an event is folded
+  std::optional<InstanceState> scratch_;
   std::vector<Event> events_;
 };
 

@@ -167,5 +167,7 @@ TEST_CASE("replaying the recorded events rebuilds the same clocks without a cloc
   json replayed = json::object();
   for (const auto& hook : h.hooks->all()) hook->describe(*h.wf, s, replayed);
   CHECK(replayed["clocks"] == (*view)["clocks"]);
-  CHECK(s.extra["sla"]["resolve"]["breached"] == true);
+  auto resolve = sla::clock_state(s.extra["sla"], "resolve");
+  REQUIRE(resolve);
+  CHECK(resolve->breached);
 }
