@@ -39,11 +39,15 @@ using nlohmann::json;
 class InstanceCache {
  public:
   explicit InstanceCache(std::size_t capacity) : capacity_(capacity) {}
-  const InstanceState* find(const std::string& id) {
+  // Moves the state out of the cache (the writer puts it back after its batch commits; a batch
+  // that fails leaves it out, to be read again from the store).
+  std::optional<InstanceState> take(const std::string& id) {
     auto it = index_.find(id);
-    if (it == index_.end()) return nullptr;
-    order_.splice(order_.begin(), order_, it->second);
-    return &*it->second;
+    if (it == index_.end()) return std::nullopt;
+    std::optional<InstanceState> out(std::move(*it->second));
+    order_.erase(it->second);
+    index_.erase(it);
+    return out;
   }
   void put(InstanceState s) {
     auto it = index_.find(s.id);
@@ -408,8 +412,10 @@ struct Engine::Impl {
       Result<CommandOutcome>& answer = ctx.answers[i];
       if (answer && !answer->replayed) {
         auto [b, e] = ctx.event_ranges[i];
-        answer->events.assign(ctx.batch.events.begin() + static_cast<std::ptrdiff_t>(b),
-                              ctx.batch.events.begin() + static_cast<std::ptrdiff_t>(e));
+        // The listeners have had them: each command's own events move to its answer.
+        answer->events.assign(
+            std::make_move_iterator(ctx.batch.events.begin() + static_cast<std::ptrdiff_t>(b)),
+            std::make_move_iterator(ctx.batch.events.begin() + static_cast<std::ptrdiff_t>(e)));
       }
       n_commands.fetch_add(1, std::memory_order_relaxed);
       if (!answer) n_refused.fetch_add(1, std::memory_order_relaxed);
@@ -624,8 +630,8 @@ struct Engine::Impl {
   // Looks up an instance: this batch's working copy, the cache, then the store.
   Result<InstanceState*> load_instance(const std::string& id, BatchContext& ctx) {
     if (auto it = ctx.overlay.find(id); it != ctx.overlay.end()) return &it->second;
-    if (const InstanceState* cached = cache.find(id)) {
-      return &ctx.overlay.emplace(id, *cached).first->second;
+    if (auto cached = cache.take(id)) {
+      return &ctx.overlay.emplace(id, std::move(*cached)).first->second;
     }
     auto snap = writer_store->get_instance(id);
     if (!snap) return fail(snap.error());
