@@ -18,7 +18,9 @@
 // Prints events/s, peak RSS and the ratio verify / baseline. Target: verify >= 1,000,000 events/s
 // and >= 60% of the baseline.
 //
-//   bench_verify [--events N] [--instances M] [--active A] [--db FILE] [--keep]
+//   bench_verify [--events N] [--instances M] [--active A] [--db FILE] [--keep] [--reuse]
+//     --keep leaves the database behind; --reuse measures an existing --db FILE again (written by
+//     an earlier --keep run) instead of generating one.
 //   bench_verify --smoke      (20,000 events, 1,000 instances: what CI runs)
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -332,7 +334,7 @@ struct PhaseResult {
 };
 
 // Runs one phase in a fresh process (this binary with --phase NAME --db FILE), so that its peak
-// RSS is its own; the child prints "seconds events ok note".
+// RSS is its own; the child prints "seconds events ok peak_rss_kb note".
 PhaseResult in_child(const char* self, const std::string& phase, const std::string& path) {
   int pipefd[2];
   if (pipe(pipefd) != 0) std::exit(1);
@@ -357,11 +359,14 @@ PhaseResult in_child(const char* self, const std::string& phase, const std::stri
   char note[512] = {0};
   int okflag = 0;
   long events = 0;
-  std::sscanf(out.c_str(), "%lf %ld %d %511[^\n]", &r.seconds, &events, &okflag, note);
+  long hwm_kb = 0;
+  std::sscanf(out.c_str(), "%lf %ld %d %ld %511[^\n]", &r.seconds, &events, &okflag, &hwm_kb, note);
   r.events = events;
   r.ok = okflag == 1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   r.note = note;
-  r.peak_rss_kb = ru.ru_maxrss;
+  // The child's own high-water mark: Linux carries the parent's peak (the generator's) over fork
+  // and exec into ru_maxrss, so that is only a fallback.
+  r.peak_rss_kb = hwm_kb > 0 ? hwm_kb : ru.ru_maxrss;
   return r;
 }
 
@@ -407,7 +412,20 @@ PhaseResult baseline(const std::string& path) {
   return {seconds_since(t0), n, 0, true, fmt::format("checksum-{}", acc)};
 }
 
-// One phase, in this (fresh) process: prints "seconds events ok note" on stdout.
+// VmHWM of /proc/self/status: the peak resident set of this process image (0 when unknown).
+long peak_rss_kb_of_this_process() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  long kb = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return kb;
+}
+
+// One phase, in this (fresh) process: prints "seconds events ok peak_rss_kb note" on stdout.
 int run_phase(const std::string& phase, const std::string& path) {
   SectionRegistry sections;
   PhaseResult p;
@@ -442,8 +460,8 @@ int run_phase(const std::string& phase, const std::string& path) {
     std::fprintf(stderr, "bench_verify: unknown phase %s\n", phase.c_str());
     return 2;
   }
-  std::printf("%f %ld %d %s\n", p.seconds, static_cast<long>(p.events), p.ok ? 1 : 0,
-              p.note.empty() ? "-" : p.note.c_str());
+  std::printf("%f %ld %d %ld %s\n", p.seconds, static_cast<long>(p.events), p.ok ? 1 : 0,
+              peak_rss_kb_of_this_process(), p.note.empty() ? "-" : p.note.c_str());
   return 0;
 }
 
@@ -455,6 +473,7 @@ int main(int argc, char** argv) {
   std::int64_t active = 10'000;
   std::string path;
   bool keep = false;
+  bool reuse = false;
   std::string phase;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -479,12 +498,14 @@ int main(int argc, char** argv) {
       path = argv[++i];
     } else if (a == "--keep") {
       keep = true;
+    } else if (a == "--reuse") {
+      reuse = keep = true;
     } else if (a == "--phase" && i + 1 < argc) {
       phase = argv[++i];
     } else {
       std::fprintf(stderr,
                    "usage: bench_verify [--smoke] [--events N] [--instances M] [--active A] "
-                   "[--db FILE] [--keep]\n");
+                   "[--db FILE] [--keep] [--reuse]\n");
       return 2;
     }
   }
@@ -508,11 +529,17 @@ int main(int argc, char** argv) {
                .string();
   }
 
-  Generated g = generate(path, loaded.workflow, n_events, n_instances, active);
-  const auto file_mb = static_cast<double>(std::filesystem::file_size(path)) / (1024.0 * 1024.0);
-  std::printf(
-      "generated %ld events across %ld instances (%ld open at a time) in %.1f s: %s, %.0f MiB\n",
-      g.events, g.instances, active, g.seconds, path.c_str(), file_mb);
+  std::error_code exists_error;
+  if (reuse && std::filesystem::exists(path, exists_error)) {
+    const auto file_mb = static_cast<double>(std::filesystem::file_size(path)) / (1024.0 * 1024.0);
+    std::printf("reusing %s, %.0f MiB\n", path.c_str(), file_mb);
+  } else {
+    Generated g = generate(path, loaded.workflow, n_events, n_instances, active);
+    const auto file_mb = static_cast<double>(std::filesystem::file_size(path)) / (1024.0 * 1024.0);
+    std::printf(
+        "generated %ld events across %ld instances (%ld open at a time) in %.1f s: %s, %.0f MiB\n",
+        g.events, g.instances, active, g.seconds, path.c_str(), file_mb);
+  }
 
   PhaseResult base = in_child(argv[0], "baseline", path);
   PhaseResult pages = in_child(argv[0], "pages", path);

@@ -254,15 +254,37 @@ constexpr const char* kSnapshotColumns =
     "created_ms, updated_ms, head_hash";
 }
 
+namespace {
+// The current row of a kSnapshotColumns query, as views into the statement.
+SnapshotText snapshot_text(sqlite3_stmt* s) {
+  SnapshotText t;
+  t.instance_id = text_view(s, 0);
+  t.workflow_id = text_view(s, 1);
+  t.version = sqlite3_column_int(s, 2);
+  t.state = text_view(s, 3);
+  t.lifecycle = text_view(s, 4);
+  t.data = text_view(s, 5);
+  t.extra = text_view(s, 6);
+  t.business_key = text_view(s, 7);
+  t.last_seq = sqlite3_column_int64(s, 8);
+  t.created_ms = sqlite3_column_int64(s, 9);
+  t.updated_ms = sqlite3_column_int64(s, 10);
+  t.head_hash = text_view(s, 11);
+  return t;
+}
+}  // namespace
+
 Result<InstanceSnapshot> AuditDb::read_snapshot(sqlite3_stmt* s) {
+  const SnapshotText t = snapshot_text(s);
   InstanceSnapshot snap;
-  snap.instance_id = text(s, 0);
-  snap.workflow_id = text(s, 1);
-  snap.version = sqlite3_column_int(s, 2);
-  snap.state = text(s, 3);
-  snap.lifecycle = text(s, 4);
-  for (auto [col, target, name] : {std::tuple{5, &snap.data, "data"}, {6, &snap.extra, "extra"}}) {
-    *target = nlohmann::json::parse(text_view(s, col), nullptr, /*allow_exceptions=*/false);
+  snap.instance_id = std::string(t.instance_id);
+  snap.workflow_id = std::string(t.workflow_id);
+  snap.version = t.version;
+  snap.state = std::string(t.state);
+  snap.lifecycle = std::string(t.lifecycle);
+  for (auto [json_text, target, name] :
+       {std::tuple{t.data, &snap.data, "data"}, {t.extra, &snap.extra, "extra"}}) {
+    *target = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
     if (target->is_discarded() || !target->is_object()) {
       return fail(Error(ErrorCode::kNotADatabase,
                         fmt::format("{} is corrupt: instances.{} of {} is not a JSON object", path_,
@@ -270,30 +292,45 @@ Result<InstanceSnapshot> AuditDb::read_snapshot(sqlite3_stmt* s) {
                       .with_data("path", path_));
     }
   }
-  snap.business_key = text(s, 7);
-  snap.last_seq = sqlite3_column_int64(s, 8);
-  snap.created_ms = sqlite3_column_int64(s, 9);
-  snap.updated_ms = sqlite3_column_int64(s, 10);
-  snap.head_hash = text(s, 11);
+  snap.business_key = std::string(t.business_key);
+  snap.last_seq = t.last_seq;
+  snap.created_ms = t.created_ms;
+  snap.updated_ms = t.updated_ms;
+  snap.head_hash = std::string(t.head_hash);
   return snap;
 }
 
-Result<std::optional<InstanceSnapshot>> AuditDb::snapshot_by_rowid(std::int64_t rowid) {
+Result<bool> AuditDb::step_instance_row(std::int64_t rowid) {
   if (snapshot_by_rowid_ == nullptr) {
     auto s = prepare(fmt::format("SELECT {} FROM instances WHERE rowid = ?", kSnapshotColumns));
     if (!s) return fail(s.error());
     snapshot_by_rowid_ = *s;
   }
-  sqlite3_stmt* s = snapshot_by_rowid_;
-  sqlite3_reset(s);
-  sqlite3_bind_int64(s, 1, rowid);
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_DONE) return std::optional<InstanceSnapshot>();
+  sqlite3_reset(snapshot_by_rowid_);
+  sqlite3_bind_int64(snapshot_by_rowid_, 1, rowid);
+  int rc = sqlite3_step(snapshot_by_rowid_);
+  if (rc == SQLITE_DONE) return false;
   if (rc != SQLITE_ROW) return fail(sqlite_failure("reading an instance"));
-  auto snap = read_snapshot(s);
-  sqlite3_reset(s);
+  return true;
+}
+
+Result<std::optional<InstanceSnapshot>> AuditDb::snapshot_by_rowid(std::int64_t rowid) {
+  auto found = step_instance_row(rowid);
+  if (!found) return fail(found.error());
+  if (!*found) return std::optional<InstanceSnapshot>();
+  auto snap = read_snapshot(snapshot_by_rowid_);
+  sqlite3_reset(snapshot_by_rowid_);
   if (!snap) return fail(snap.error());
   return std::optional<InstanceSnapshot>(std::move(*snap));
+}
+
+Result<std::optional<SnapshotText>> AuditDb::snapshot_text_by_rowid(std::int64_t rowid) {
+  auto found = step_instance_row(rowid);
+  if (!found) return fail(found.error());
+  if (!*found) return std::optional<SnapshotText>();
+  // The row stays current (and the views valid) until the statement is reset by the next call.
+  SnapshotText t = snapshot_text(snapshot_by_rowid_);
+  return std::optional<SnapshotText>(t);
 }
 
 Result<std::optional<InstanceSnapshot>> AuditDb::snapshot(const std::string& instance_id) {

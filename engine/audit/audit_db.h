@@ -48,6 +48,23 @@ struct InstanceHead {
   std::string head_hash;
 };
 
+// An instance row's columns as stored, without parsing its JSON (data, extra): verify compares
+// them with the fold's text first. The views stay valid until the next call on the AuditDb.
+struct SnapshotText {
+  std::string_view instance_id;
+  std::string_view workflow_id;
+  int version = 0;
+  std::string_view state;
+  std::string_view lifecycle;
+  std::string_view data;          // JSON text
+  std::string_view extra;         // JSON text
+  std::string_view business_key;  // "" when NULL
+  std::int64_t last_seq = 0;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::string_view head_hash;
+};
+
 // Which events a cursor returns (all conditions must hold). Order is always by position.
 struct EventFilter {
   std::string instance_id;  // "" = every instance (an instance uses the (instance_id, seq) index)
@@ -101,6 +118,8 @@ class AuditDb {
   // One full snapshot by rowid (from each_instance_head) or by id.
   Result<std::optional<InstanceSnapshot>> snapshot_by_rowid(std::int64_t rowid);
   Result<std::optional<InstanceSnapshot>> snapshot(const std::string& instance_id);
+  // The same row's columns as text (nullopt when the row is gone).
+  Result<std::optional<SnapshotText>> snapshot_text_by_rowid(std::int64_t rowid);
   // Every snapshot, by instance id, optionally of one workflow.
   Result<void> each_snapshot(const std::string& workflow_id,
                              const std::function<void(InstanceSnapshot&&)>& fn);
@@ -119,6 +138,8 @@ class AuditDb {
   Result<void> each_row(std::string_view sql, std::string_view what,
                         const std::function<Result<void>(sqlite3_stmt*)>& fn);
   Result<InstanceSnapshot> read_snapshot(sqlite3_stmt* stmt);
+  // Steps snapshot_by_rowid_ to the row `rowid`: true when it exists (the row is then current).
+  Result<bool> step_instance_row(std::int64_t rowid);
 
   std::string path_;
   sqlite3* db_ = nullptr;

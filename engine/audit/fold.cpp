@@ -74,6 +74,19 @@ std::optional<FoldError> fold_event_text(FoldState& f, std::string_view type, st
   return fold_event(f, e, at_ms, defs, hooks);
 }
 
+bool agrees_with_snapshot_text(const FoldState& f, const SnapshotText& snap) {
+  if (!f.workflow) return false;
+  const InstanceState& s = f.state;
+  if (s.workflow_id != snap.workflow_id || s.version != snap.version || s.state != snap.state ||
+      lifecycle_name(s.lifecycle) != snap.lifecycle || s.business_key != snap.business_key ||
+      s.created_ms != snap.created_ms || s.updated_ms != snap.updated_ms) {
+    return false;
+  }
+  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+  return data_to_json(s.data, *f.workflow).dump(-1, ' ', false, kReplace) == snap.data &&
+         s.extra.dump(-1, ' ', false, kReplace) == snap.extra;
+}
+
 std::vector<std::string> compare_with_snapshot(const FoldState& f, const std::string& head_hash,
                                                const InstanceSnapshot& snap) {
   std::vector<std::string> diffs;

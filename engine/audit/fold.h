@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/audit_db.h"
 #include "audit/definitions.h"
 #include "runtime/command.h"
 #include "runtime/hooks.h"
@@ -47,5 +48,11 @@ std::optional<FoldError> fold_event_text(FoldState& f, std::string_view type, st
 // empty, last_seq and head_hash are not compared (verify checks them with the chain).
 std::vector<std::string> compare_with_snapshot(const FoldState& f, const std::string& head_hash,
                                                const InstanceSnapshot& snap);
+
+// True when the fold equals the stored row byte for byte (data and extra as the store writes them:
+// compact JSON, keys sorted, non-ASCII unescaped), on every field compare_with_snapshot() compares
+// with an empty head_hash. The store writes exactly that text, so an untouched row agrees without
+// parsing its JSON; false means "not certain": compare_with_snapshot() gives the verdict.
+bool agrees_with_snapshot_text(const FoldState& f, const SnapshotText& snap);
 
 }  // namespace flowgate::audit

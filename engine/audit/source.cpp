@@ -38,6 +38,10 @@ class DatabaseSource final : public AuditSource {
     if (head.rowid > 0) return db_.snapshot_by_rowid(head.rowid);
     return db_.snapshot(head.instance_id);
   }
+  Result<std::optional<SnapshotText>> snapshot_text(const InstanceHead& head) override {
+    if (head.rowid > 0) return db_.snapshot_text_by_rowid(head.rowid);
+    return std::optional<SnapshotText>();
+  }
   Result<std::vector<std::string>> dangling_instance_references() override {
     return db_.dangling_instance_references();
   }

@@ -30,6 +30,11 @@ class AuditSource {
   virtual Result<std::int64_t> last_position() = 0;  // for progress; 0 when unknown
   virtual Result<void> each_instance_head(const std::function<void(InstanceHead&&)>& fn) = 0;
   virtual Result<std::optional<InstanceSnapshot>> snapshot(const InstanceHead& head) = 0;
+  // The instance row as stored text, for a comparison without parsing its JSON; nullopt when the
+  // source has no such text (use snapshot()). Views valid until the next call on the source.
+  virtual Result<std::optional<SnapshotText>> snapshot_text(const InstanceHead&) {
+    return std::optional<SnapshotText>();
+  }
   // Instance ids that other records (idempotency records, timers) still name but that have no
   // instance: traces of a deleted instance. Empty when the source has no such records.
   virtual Result<std::vector<std::string>> dangling_instance_references() {
