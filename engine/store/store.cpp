@@ -149,6 +149,9 @@ struct Store::Impl {
   StoreOptions options;
   SQLite::Database db;
   std::int64_t max_instance_number = 0;  // writer: the committed value of meta.max_instance_number
+  // Writer: the number of committed events, counted once (at the first checkpoint) and then kept
+  // by commit(), so that a checkpoint does not count a table of millions of rows each time.
+  std::optional<std::int64_t> event_count;
   // Writer: (workflow_id, version) pairs known to be stored; instances may only reference these.
   std::vector<std::pair<std::string, int>> known_definitions;
   // Declared after `db`: statements are finalized before the connection closes.
@@ -595,6 +598,7 @@ Result<std::vector<std::int64_t>> Store::commit(const WriteBatch& batch) {
     if (!positions) return positions;  // WriteTransaction rolls back
     txn.commit();
     impl_->max_instance_number = std::max(impl_->max_instance_number, new_max);
+    if (impl_->event_count) *impl_->event_count += static_cast<std::int64_t>(batch.events.size());
     return positions;
   } catch (const SQLite::Exception& e) {
     // WriteTransaction has rolled back: nothing of the batch is visible.
@@ -789,11 +793,16 @@ Result<Checkpoint> Store::write_checkpoint(std::int64_t at_ms) {
     }
     c.heads_hash = heads.finish();
     {
-      SQLite::Statement q(impl_->db, "SELECT coalesce(max(position), 0), count(*) FROM events");
+      SQLite::Statement q(impl_->db, "SELECT coalesce(max(position), 0) FROM events");
       q.executeStep();
       c.position = q.getColumn(0).getInt64();
-      c.event_count = q.getColumn(1).getInt64();
     }
+    if (!impl_->event_count) {
+      SQLite::Statement q(impl_->db, "SELECT count(*) FROM events");
+      q.executeStep();
+      impl_->event_count = q.getColumn(0).getInt64();
+    }
+    c.event_count = *impl_->event_count;
     {
       SQLite::Statement q(impl_->db,
                           "INSERT INTO checkpoints (position, at_ms, instance_count, event_count, "
