@@ -14,7 +14,6 @@
 #include <fmt/format.h>
 
 #include "audit/definitions.h"
-#include "audit/event_hash.h"
 #include "audit/fold.h"
 #include "audit/fold_worker.h"
 #include "audit/progress.h"
@@ -46,6 +45,7 @@ struct Tracker {
   std::int64_t events = 0;  // events seen
   HashText last;            // stored hash of the newest event seen
   bool has_row = false;
+  bool row_missing = false;  // events without an instance row (reported with the first event)
   std::int64_t snap_last_seq = 0;
   // The first chain finding (index into findings) and a gap that may turn out to be a reordering.
   std::int64_t chain_finding = -1;
@@ -73,6 +73,10 @@ class TrackerTable {
         if (t.id == id) return &t;
       }
     }
+  }
+  // Starts loading the slot where find(id) begins.
+  void prefetch(std::string_view id) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash(id) & mask_]);
   }
   // The tracker of `id`; created (second = true) when there is none.
   std::pair<Tracker*, bool> insert(std::string_view id) {
@@ -144,11 +148,17 @@ class Verifier {
     auto total = source_.last_position();
     Progress progress("verify", total ? *total : 0,
                       options_.progress < 0 ? isatty_stderr() : options_.progress == 1);
-    worker_ = std::make_unique<FoldWorker>(defs_, options_.hooks, options_.fold_thread);
+    worker_ = std::make_unique<FoldWorker>(
+        defs_, options_.hooks, options_.fold_thread,
+        FoldCallbacks{
+            [this](std::string_view id) { trackers_.prefetch(id); },
+            [this](const EventRow& row) { return route(row); },
+            [this](const CheckedEvent& e) { on_checked(*static_cast<Tracker*>(e.tag), e); }});
+    std::int64_t read = 0;
     auto scanned = source_.each_event([&](const EventRow& row) {
-      on_event(row);
-      progress.tick(report_.events);
-      if ((report_.events & 0xfff) == 0) compare_ready();
+      worker_->add(row);
+      progress.tick(++read);
+      if ((read & 0xfff) == 0) compare_ready();
       return true;
     });
     progress.finish();
@@ -203,7 +213,16 @@ class Verifier {
     }
   }
 
-  void on_event(const EventRow& row) {
+  // Each event's tracker (found before the worker folds the event into it).
+  EventRoute route(const EventRow& row) {
+    auto [t, created] = trackers_.insert(row.instance_id);
+    if (created) t->row_missing = true;
+    return {t, options_.fold && t->has_row ? &t->fold : nullptr, row.seq == t->snap_last_seq};
+  }
+
+  // Every event in log order, once the worker has checked its content against its hash.
+  void on_checked(Tracker& t, const CheckedEvent& e) {
+    const EventRow& row = e.row;
     if (source_.complete()) {
       while (next_checkpoint_ < due_checkpoints_.size() &&
              row.position > checkpoints_[due_checkpoints_[next_checkpoint_]].position) {
@@ -219,21 +238,17 @@ class Verifier {
       last_position_ = std::max(last_position_, row.position);
     }
     ++report_.events;
-
-    Tracker* found = trackers_.find(row.instance_id);
-    if (found == nullptr) {
-      found = trackers_.insert(row.instance_id).first;
+    if (t.row_missing) {
+      t.row_missing = false;
       add({"instance_row_missing", std::string(row.instance_id), row.seq, row.position,
            std::string(row.type),
            "events are stored for this instance but its instance row is missing (deleted?)"});
     }
-    Tracker& t = *found;
-    check_chain(t, row);
+    check_chain(t, row, e.content_ok);
     if (t.events == 0) ++instances_with_events_;
     ++t.events;
     t.seq = row.seq;
     t.last.set(row.hash);
-    if (options_.fold && t.has_row) worker_->add(&t.fold, row, row.seq == t.snap_last_seq);
   }
 
   void chain_finding(Tracker& t, const EventRow& row, std::string kind, std::string message) {
@@ -246,7 +261,7 @@ class Verifier {
          std::string(row.type), std::move(message)});
   }
 
-  void check_chain(Tracker& t, const EventRow& row) {
+  void check_chain(Tracker& t, const EventRow& row, bool content_ok) {
     const bool anchor = t.events == 0 && !source_.complete();  // a filtered export starts anywhere
     const std::int64_t expected = t.seq + 1;
     if (!anchor && row.seq != expected) {
@@ -296,7 +311,7 @@ class Verifier {
                                 short_hash(row.prev_hash), row.seq - 1));
       return;
     }
-    if (!hasher_.matches(row)) {
+    if (!content_ok) {
       chain_finding(t, row, "event_changed",
                     fmt::format("its content does not match its hash {}: the event was edited",
                                 short_hash(row.hash)));
@@ -496,7 +511,6 @@ class Verifier {
   std::size_t next_checkpoint_ = 0;
   std::int64_t last_position_ = 0;
   std::int64_t instances_with_events_ = 0;
-  EventHasher hasher_;
   std::unique_ptr<FoldWorker> worker_;
 };
 
