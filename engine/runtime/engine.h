@@ -39,9 +39,11 @@ namespace flowgate {
 struct EngineOptions {
   std::string db_path;
   bool synchronous_full = true;
-  std::size_t max_batch = 1024;           // commands per group commit at most
-  std::int64_t checkpoint_every = 10000;  // events between checkpoints (and one at clean stop)
-  std::size_t cache_capacity = 100000;    // instances kept in memory by the writer
+  std::size_t max_batch = 1024;  // commands per group commit at most
+  // Events between checkpoints (and one at clean stop); at least as many as the instances the
+  // last checkpoint hashed.
+  std::int64_t checkpoint_every = 10000;
+  std::size_t cache_capacity = 100000;  // instances kept in memory by the writer
   int busy_timeout_ms = 5000;
   std::int64_t max_page_count = 0;       // tests: simulate a full disk
   bool read_only = false;                // reads only: no writer, the file must exist
