@@ -222,16 +222,35 @@ Result<std::pair<std::vector<TimerRecord>, std::int64_t>> read_timer_window(Stor
 struct BatchContext {
   std::int64_t now_ms = 0;
   WriteBatch batch;
-  std::unordered_map<std::string, InstanceState> overlay;        // working copies, by id
-  std::unordered_map<std::string, std::string> overlay_version;  // id → workflow version key
-  std::unordered_map<std::string, RequestRecord> requests;       // by request id
-  std::unordered_map<std::string, std::string> new_keys;         // "wf\x1fkey" → instance id
-  std::vector<std::string> dirty;                                // changed ids, first-change order
+  std::unordered_map<std::string, InstanceState> overlay;   // working copies, by id
+  std::unordered_map<std::string, RequestRecord> requests;  // by request id
+  std::unordered_map<std::string, std::string> new_keys;    // "wf\x1fkey" → instance id
+  std::vector<std::string> dirty;                           // changed ids, first-change order
   std::unordered_set<std::string> dirty_set;
   std::vector<std::pair<std::size_t, std::size_t>> event_ranges;  // per command: [begin, end)
   std::vector<Result<CommandOutcome>> answers;
   std::int64_t next_instance_number = 0;
   std::map<std::string, std::optional<TimerRecord>> timers;  // id → armed (nullopt: disarm)
+
+  // Empties everything for the next batch, keeping the vectors' buffers: freeing large buffers
+  // after every batch made the allocator consolidate its free lists each time.
+  void reset(std::int64_t now, std::int64_t instance_number) {
+    now_ms = now;
+    next_instance_number = instance_number;
+    batch.events.clear();
+    batch.instances.clear();
+    batch.requests.clear();
+    batch.timers_put.clear();
+    batch.timers_delete.clear();
+    overlay.clear();
+    requests.clear();
+    new_keys.clear();
+    dirty.clear();
+    dirty_set.clear();
+    event_ranges.clear();
+    answers.clear();
+    timers.clear();
+  }
 };
 
 }  // namespace
@@ -267,6 +286,7 @@ struct Engine::Impl {
   std::vector<std::unique_ptr<Store>> readers;
 
   InstanceCache cache{100000};
+  BatchContext batch_context;  // the writer's, reused from batch to batch
   std::int64_t instance_counter = 0;
   std::int64_t events_since_checkpoint = 0;
   std::int64_t instances_at_checkpoint = 0;  // what the newest checkpoint hashed
@@ -354,9 +374,8 @@ struct Engine::Impl {
   }
 
   void process_batch(std::vector<Pending>& work) {
-    BatchContext ctx;
-    ctx.now_ms = clock->now_ms();
-    ctx.next_instance_number = instance_counter;
+    BatchContext& ctx = batch_context;
+    ctx.reset(clock->now_ms(), instance_counter);
     ctx.answers.reserve(work.size());
     for (auto& p : work) {
       std::size_t begin = ctx.batch.events.size();
