@@ -487,9 +487,14 @@ std::string format_datetime_ms(std::int64_t ms) {
   std::int64_t m = in_day % kMsPerHour / kMsPerMinute;
   std::int64_t s = in_day % kMsPerMinute / kMsPerSecond;
   std::int64_t milli = in_day % kMsPerSecond;
-  std::string out = fmt::format("{}T{:02d}:{:02d}:{:02d}", format_date_days(days), h, m, s);
-  if (milli != 0) out += fmt::format(".{:03d}", milli);
-  return out + "Z";
+  // One buffer, one string: SLA event bodies and instance views format several instants each.
+  Civil c = civil_from_days(days);
+  char buf[32];
+  char* end = fmt::format_to(buf, "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}", c.year, c.month,
+                             c.day, h, m, s);
+  if (milli != 0) end = fmt::format_to(end, ".{:03d}", milli);
+  *end++ = 'Z';
+  return std::string(buf, end);
 }
 
 }  // namespace flowgate
