@@ -1,15 +1,14 @@
 #include "scenario/simulate.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <future>
 #include <mutex>
 #include <queue>
 #include <random>
-#include <set>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -18,6 +17,8 @@
 #include "runtime/clock.h"
 #include "runtime/decide.h"
 #include "runtime/engine.h"
+#include "runtime/instance.h"
+#include "runtime/lifecycle.h"
 
 namespace flowgate::scenario {
 namespace {
@@ -38,17 +39,30 @@ struct Move {
 
 // What the commit listener keeps of the recorded events.
 struct Recorder {
+  struct TimerStep {
+    std::uint32_t instance = 0;
+    std::int64_t at_ms = 0;
+    Event event;
+  };
   std::mutex mu;
   std::vector<Move> moves;
-  std::vector<EventRecord> plugin_events;   // bodies trimmed to what the plugin reports read
-  std::unordered_set<std::string> touched;  // instances a timer changed since the last look
+  std::vector<EventRecord> plugin_events;  // bodies trimmed to what the plugin reports read
+  std::vector<TimerStep> timer_events;     // recorded by timers since the simulation last looked
   std::int64_t events = 0;
 };
 
 std::uint32_t instance_number(const std::string& id) {
   auto dash = id.rfind('-');
-  return dash == std::string::npos ? 0
-                                   : static_cast<std::uint32_t>(std::stoul(id.substr(dash + 1)));
+  std::uint32_t n = 0;
+  if (dash != std::string::npos) std::from_chars(id.data() + dash + 1, id.data() + id.size(), n);
+  return n;
+}
+
+// Recorded by the engine itself (a timer: "flowgate:timer"), not by a simulated person.
+bool is_automatic(const json& actor) {
+  auto it = actor.find("principal");
+  return it != actor.end() && it->is_string() &&
+         it->get_ref<const std::string&>().starts_with("flowgate:");
 }
 
 json trimmed_body(const json& body) {
@@ -193,12 +207,12 @@ class Chooser {
 // --- one synthetic instance ---
 
 struct SimInstance {
-  std::string id;
-  json view;  // the instance as of its last command (or re-read after a timer)
+  // Folded from the events its commands returned and the events its timers recorded (the commit
+  // listener's copy), so choosing the next step needs no read of the store.
+  InstanceState state;
   int steps = 0;
   std::string round_key;  // "<gate>#<round>" the decision below is for
   std::string decision;
-  bool done = false;
   bool stuck = false;     // no transition could be taken
   bool at_limit = false;  // max_steps reached
 };
@@ -211,17 +225,9 @@ Actor sim_actor(const Workflow& wf) {
 }
 
 // The next command of an active instance, or nullopt when nothing can be fired.
-std::optional<Command> next_fire(const Workflow& wf, SimInstance& inst, Chooser& chooser,
+std::optional<Command> next_fire(const Workflow& wf, const SimInstance& inst, Chooser& chooser,
                                  std::int64_t now_ms, const Actor& actor) {
-  InstanceSnapshot snap;
-  snap.instance_id = inst.id;
-  snap.workflow_id = wf.id;
-  snap.version = wf.version;
-  snap.state = inst.view.value("state", std::string());
-  snap.lifecycle = inst.view.value("lifecycle", std::string());
-  snap.data = inst.view.value("data", json::object());
-  auto state = from_snapshot(snap, wf);
-  if (!state) return std::nullopt;
+  const InstanceState* state = &inst.state;
   std::vector<const TransitionDef*> open;
   std::vector<double> weights;
   for (const auto& t : wf.transitions) {
@@ -247,7 +253,7 @@ std::optional<Command> next_fire(const Workflow& wf, SimInstance& inst, Chooser&
     for (int attempt = 0; attempt < 12; ++attempt) {
       Command c;
       c.kind = CommandKind::kFire;
-      c.instance_id = inst.id;
+      c.instance_id = state->id;
       c.event = t.event;
       c.payload = chooser.payload(t, now_ms);
       c.actor = actor;
@@ -264,9 +270,13 @@ std::optional<Command> next_fire(const Workflow& wf, SimInstance& inst, Chooser&
   return std::nullopt;
 }
 
-// The next vote on the instance's open gate round.
-std::optional<Command> next_vote(SimInstance& inst, Chooser& chooser) {
-  json open = inst.view.value("gate", json::object()).value("open", json());
+// The next vote on the instance's open gate round, read from the gate plugin's share of the view.
+std::optional<Command> next_vote(const Workflow& wf, SimInstance& inst, const InstanceHooks* gate,
+                                 Chooser& chooser) {
+  if (gate == nullptr) return std::nullopt;
+  json view = json::object();
+  gate->describe(wf, inst.state, view);
+  json open = view.value("gate", json::object()).value("open", json());
   if (!open.is_object()) return std::nullopt;
   std::string key = fmt::format("{}#{}", open.value("gate", std::string()), open.value("round", 0));
   if (inst.round_key != key) {
@@ -288,7 +298,7 @@ std::optional<Command> next_vote(SimInstance& inst, Chooser& chooser) {
   c.kind = CommandKind::kPlugin;
   c.plugin = "gate";
   c.action = "vote";
-  c.instance_id = inst.id;
+  c.instance_id = inst.state.id;
   c.actor.principal = fmt::format("sim-{}-{}", role, taken + 1);
   c.actor.roles = {role};
   json payload = {{"decision", inst.decision}, {"role", role}};
@@ -465,6 +475,7 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
       static_cast<std::size_t>(std::max<std::int64_t>(cfg.instances, 1000)) + 1000;
   opts.hooks = run.hooks;
   opts.run_scheduler = false;
+  opts.build_views = false;  // the simulation folds the returned events itself
   static const SectionRegistry kNoSections;
   std::unordered_map<std::string, std::uint16_t> state_no;
   for (std::size_t s = 0; s < wf.states.size(); ++s)
@@ -478,36 +489,46 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
   if (!opened) return fail(opened.error());
   std::unique_ptr<Engine> engine = std::move(*opened);
 
+  // What the reports read of a recorded event: core moves compactly, plugin events trimmed.
+  // Called under rec.mu: by the listener for what timers recorded, by the simulation for what its
+  // commands returned (one instance's events arrive in the order they were recorded either way).
+  auto note = [&](const std::string& instance_id, std::int64_t seq, std::int64_t at_ms,
+                  const Event& e, bool automatic) {
+    const std::uint32_t number = instance_number(instance_id);
+    if (e.type == events::kInstanceStarted) {
+      rec.moves.push_back(
+          {number, kNoState, state_index(e.body.value("state", json())), at_ms, false});
+    } else if (e.type == events::kTransitioned) {
+      rec.moves.push_back({number, state_index(e.body.value("from", json())),
+                           state_index(e.body.value("to", json())), at_ms, automatic});
+    } else if (e.type.find('.') != std::string::npos) {
+      EventRecord slim;
+      slim.instance_id = instance_id;
+      slim.seq = seq;
+      slim.at_ms = at_ms;
+      slim.type = e.type;
+      slim.body = trimmed_body(e.body);
+      rec.plugin_events.push_back(std::move(slim));
+    }
+  };
+  // On the writer thread: only what timers recorded is copied here (the simulation folds it into
+  // its copy of the instance before the instance's next step); the rest comes back with the
+  // commands' outcomes.
   auto listener = engine->subscribe([&](const std::vector<EventRecord>& events) {
     std::lock_guard lock(rec.mu);
+    rec.events += static_cast<std::int64_t>(events.size());
     for (const auto& e : events) {
-      rec.events += 1;
-      std::string principal = e.actor.value("principal", std::string());
-      bool automatic = principal.starts_with("flowgate:");
-      // Only a core event a timer caused (an escalation, a data change) changes what the
-      // instance may do next; warnings and breaches alone do not.
-      if (automatic && e.type.find('.') == std::string::npos) rec.touched.insert(e.instance_id);
-      if (e.type == events::kInstanceStarted) {
-        rec.moves.push_back({instance_number(e.instance_id), kNoState,
-                             state_index(e.body.value("state", json())), e.at_ms, false});
-      } else if (e.type == events::kTransitioned) {
-        rec.moves.push_back({instance_number(e.instance_id),
-                             state_index(e.body.value("from", json())),
-                             state_index(e.body.value("to", json())), e.at_ms, automatic});
-      } else if (e.type.find('.') != std::string::npos) {
-        EventRecord slim;
-        slim.instance_id = e.instance_id;
-        slim.seq = e.seq;
-        slim.at_ms = e.at_ms;
-        slim.type = e.type;
-        slim.body = trimmed_body(e.body);
-        rec.plugin_events.push_back(std::move(slim));
-      }
+      if (!is_automatic(e.actor)) continue;
+      Recorder::TimerStep step{instance_number(e.instance_id), e.at_ms, Event{e.type, e.body}};
+      note(e.instance_id, e.seq, e.at_ms, step.event, true);
+      rec.timer_events.push_back(std::move(step));
     }
   });
 
   Chooser chooser(wf, cfg, cfg.seed);
   Actor actor = sim_actor(wf);
+  const HookSet* fold_hooks = run.hooks.get();
+  const InstanceHooks* gate = run.hooks ? run.hooks->find("gate") : nullptr;
   std::vector<std::int64_t> arrivals(static_cast<std::size_t>(cfg.instances));
   for (auto& a : arrivals)
     a = cfg.start_ms + chooser.between(0, std::max<std::int64_t>(cfg.period_ms - 1, 0));
@@ -516,12 +537,27 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
 
   std::vector<SimInstance> instances;
   instances.reserve(arrivals.size());
+  constexpr std::size_t kUnknown = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> index_of;                 // instance number → index into instances
   using Due = std::pair<std::int64_t, std::size_t>;  // (due, index into instances)
   std::priority_queue<Due, std::vector<Due>, std::greater<>> agenda;
   const std::int64_t end_ms = cfg.start_ms + cfg.horizon_ms;
   std::int64_t commands = 0, refused = 0, stuck = 0, at_limit = 0;
   std::map<std::string, std::int64_t> refusals;
 
+  // Folds an event the engine recorded into the simulation's copy of its instance; a fold the
+  // engine's own apply did not make would leave the simulation choosing from a wrong state.
+  auto fold = [&](SimInstance& inst, const Event& e, std::int64_t at_ms) -> Result<void> {
+    if (auto ok = apply(inst.state, e, wf, at_ms, fold_hooks); !ok) {
+      return fail(ErrorCode::kInternal,
+                  fmt::format("the simulation cannot follow {} through its `{}` event: {}",
+                              inst.state.id, e.type, ok.error().message));
+    }
+    return {};
+  };
+
+  std::vector<std::pair<std::size_t, std::future<Result<CommandOutcome>>>> pending;
+  std::vector<Recorder::TimerStep> timed;
   while (next_arrival < arrivals.size() || !agenda.empty()) {
     std::int64_t next = std::numeric_limits<std::int64_t>::max();
     if (next_arrival < arrivals.size()) next = arrivals[next_arrival];
@@ -530,8 +566,18 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
     std::int64_t now = std::max(next, clock->now_ms());
     if (auto ok = engine->advance_clock(now); !ok) return fail(ok.error());
     std::int64_t tick_end = now + cfg.tick_ms;
+    {
+      std::lock_guard lock(rec.mu);
+      timed.swap(rec.timer_events);
+    }
+    for (const auto& t : timed) {
+      std::size_t idx = t.instance < index_of.size() ? index_of[t.instance] : kUnknown;
+      if (idx == kUnknown) continue;  // not an instance of this simulation
+      if (auto ok = fold(instances[idx], t.event, t.at_ms); !ok) return fail(ok.error());
+    }
+    timed.clear();
 
-    std::vector<std::pair<std::size_t, std::future<Result<CommandOutcome>>>> pending;
+    pending.clear();
     while (next_arrival < arrivals.size() && arrivals[next_arrival] < tick_end) {
       ++next_arrival;
       Command c;
@@ -542,26 +588,14 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
       instances.emplace_back();
       pending.emplace_back(instances.size() - 1, engine->submit(std::move(c)));
     }
-    std::vector<std::size_t> due;
     while (!agenda.empty() && agenda.top().first < tick_end) {
-      due.push_back(agenda.top().second);
+      std::size_t idx = agenda.top().second;
       agenda.pop();
-    }
-    std::unordered_set<std::string> touched;
-    {
-      std::lock_guard lock(rec.mu);
-      touched.swap(rec.touched);
-    }
-    for (std::size_t idx : due) {
       SimInstance& inst = instances[idx];
-      if (touched.count(inst.id)) {
-        if (auto v = engine->get(inst.id)) inst.view = std::move(*v);
-      }
-      std::string lifecycle = inst.view.value("lifecycle", std::string());
       std::optional<Command> c;
-      if (lifecycle == "awaiting_gate") {
-        c = next_vote(inst, chooser);
-      } else if (lifecycle == "active") {
+      if (inst.state.lifecycle == Lifecycle::kAwaitingGate) {
+        c = next_vote(wf, inst, gate, chooser);
+      } else if (inst.state.lifecycle == Lifecycle::kActive) {
         if (inst.steps >= cfg.max_steps) {
           inst.at_limit = true;
           ++at_limit;
@@ -573,10 +607,7 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
           }
         }
       }
-      if (!c) {
-        inst.done = true;
-        continue;
-      }
+      if (!c) continue;
       inst.steps += 1;
       pending.emplace_back(idx, engine->submit(std::move(*c)));
     }
@@ -587,29 +618,43 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
       if (!r) {
         ++refused;
         refusals[std::string(error_code_name(r.error().code))] += 1;
-        if (inst.id.empty()) continue;  // a refused start: nothing to drive
+        if (inst.state.id.empty()) continue;  // a refused start: nothing to drive
         // A vote the gate refuses (an exit that cannot be taken now) becomes a go next time.
-        if (inst.decision != "go") inst.decision = "go";
-        if (auto v = engine->get(inst.id)) inst.view = std::move(*v);
+        inst.decision = "go";
       } else {
-        inst.view = std::move(r->instance);
-        if (inst.id.empty()) inst.id = inst.view.value("instance_id", std::string());
+        if (inst.state.id.empty() && !r->events.empty()) {
+          inst.state.id = r->events.front().instance_id;
+          std::uint32_t number = instance_number(inst.state.id);
+          if (index_of.size() <= number) index_of.resize(number + 1, kUnknown);
+          index_of[number] = idx;
+        }
+        std::lock_guard lock(rec.mu);
+        for (auto& e : r->events) {
+          Event ev{std::move(e.type), std::move(e.body)};
+          if (auto ok = fold(inst, ev, e.at_ms); !ok) return fail(ok.error());
+          note(e.instance_id, e.seq, e.at_ms, ev, false);
+        }
       }
-      std::string lifecycle = inst.view.value("lifecycle", std::string());
-      if (lifecycle == "completed" || lifecycle == "cancelled") {
-        inst.done = true;
+      if (inst.state.id.empty()) continue;
+      if (inst.state.lifecycle == Lifecycle::kCompleted ||
+          inst.state.lifecycle == Lifecycle::kCancelled) {
         continue;
       }
-      agenda.push(
-          {now + std::max<std::int64_t>(chooser.delay(inst.view.value("state", std::string())), 1),
-           idx});
+      agenda.push({now + std::max<std::int64_t>(chooser.delay(inst.state.state), 1), idx});
     }
     if (run.progress) run.progress(static_cast<std::int64_t>(next_arrival), cfg.instances);
   }
   auto final_now = clock->now_ms();
-  auto counts = store_counts(*engine, wf.id);
-  auto stats = engine->stats();
   engine->unsubscribe(listener);
+  // Reading the instances back from the store and computing the reports from the recorded events
+  // are independent: they run side by side.
+  auto counting =
+      std::async(std::launch::async, [&engine, &wf] { return store_counts(*engine, wf.id); });
+  json core = core_report(wf, rec.moves);
+  std::vector<json> parts;
+  for (const auto& part : run.reports) parts.push_back(part.compute(rec.plugin_events));
+  auto counts = counting.get();
+  auto stats = engine->stats();
   engine->stop();
   if (!counts) return fail(counts.error());
 
@@ -624,8 +669,7 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
                  {"refusals", refusals},
                  {"events", rec.events},
                  {"batches", stats.batches}};
-  json core = core_report(wf, rec.moves);
-  for (auto& [k, v] : core.items()) report[k] = v;
+  for (auto& [k, v] : core.items()) report[k] = std::move(v);
 
   // How instances ended, from the store, and whether it agrees with the events.
   json terminal = json::object(), open = json::object(), lifecycles = json::object();
@@ -663,9 +707,36 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
       }
     }
   }
+  // The simulation chose every step from its own fold of the recorded events: it must end where
+  // the store says each instance is.
+  std::map<std::pair<std::string, std::string>, std::int64_t> followed;
+  for (const auto& inst : instances) {
+    if (inst.state.id.empty()) continue;
+    followed[{inst.state.state, std::string(lifecycle_name(inst.state.lifecycle))}] += 1;
+  }
+  if (followed != *counts) {
+    for (const auto& [key, n] : followed) {
+      auto it = counts->find(key);
+      std::int64_t in_store = it == counts->end() ? 0 : it->second;
+      if (in_store != n) {
+        problems.push_back(
+            fmt::format("{} ({}): the simulation followed {} instances there, the "
+                        "store holds {}",
+                        key.first, key.second, n, in_store));
+      }
+    }
+    for (const auto& [key, n] : *counts) {
+      if (!followed.count(key)) {
+        problems.push_back(
+            fmt::format("{} ({}): the store holds {} instances the simulation "
+                        "did not follow there",
+                        key.first, key.second, n));
+      }
+    }
+  }
   report["consistent"] = problems.empty();
   report["consistency"] = problems;
-  for (const auto& part : run.reports) report[part.name] = part.compute(rec.plugin_events);
+  for (std::size_t i = 0; i < parts.size(); ++i) report[run.reports[i].name] = std::move(parts[i]);
   report["wall_ms"] =
       std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - wall_start)
           .count();

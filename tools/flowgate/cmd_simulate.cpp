@@ -4,6 +4,7 @@
 // breaches, escalations, gate outcomes. `--db FILE` keeps the database for `list`, `show`,
 // `report`.
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -31,6 +32,16 @@ struct SimulateArgs {
   bool quiet = false;
 };
 
+// Where the scratch database goes: $TMPDIR when set, else memory (/dev/shm) when there is one —
+// a simulation needs no durability, and a file in memory makes its commits and checkpoints cheap.
+std::filesystem::path scratch_root() {
+  const char* tmpdir = getenv("TMPDIR");
+  if ((tmpdir == nullptr || *tmpdir == '\0') && access("/dev/shm", W_OK | X_OK) == 0) {
+    return "/dev/shm";
+  }
+  return std::filesystem::temp_directory_path();
+}
+
 int run_simulate(const SimulateArgs& args) {
   const SectionRegistry& sections = cli_sections();
   LoadResult loaded = load_workflow_file(args.file, sections);
@@ -56,8 +67,7 @@ int run_simulate(const SimulateArgs& args) {
   std::string scratch;
   scenario::SimulationRun run;
   if (args.db.empty()) {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "flowgate-simulate-XXXXXX").string();
+    std::string pattern = (scratch_root() / "flowgate-simulate-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) {
       std::cerr << "flowgate: cannot create a scratch directory for the simulation\n";
       return kExitStorage;
