@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -32,12 +33,18 @@ struct SimulateArgs {
   bool quiet = false;
 };
 
-// Where the scratch database goes: $TMPDIR when set, else memory (/dev/shm) when there is one —
-// a simulation needs no durability, and a file in memory makes its commits and checkpoints cheap.
-std::filesystem::path scratch_root() {
+// Where the scratch database goes: $TMPDIR when set, else memory (/dev/shm) when there is one
+// with room for it — a simulation needs no durability, and a file in memory makes its commits and
+// checkpoints cheap. A container's small /dev/shm (often 64 MB) falls back to the temp directory.
+std::filesystem::path scratch_root(std::int64_t instances) {
+  constexpr std::uintmax_t kBytesPerInstance = 16 * 1024;  // ~7 KB measured on ITR, with margin
   const char* tmpdir = getenv("TMPDIR");
   if ((tmpdir == nullptr || *tmpdir == '\0') && access("/dev/shm", W_OK | X_OK) == 0) {
-    return "/dev/shm";
+    std::error_code ec;
+    auto room = std::filesystem::space("/dev/shm", ec);
+    auto need =
+        static_cast<std::uintmax_t>(std::max<std::int64_t>(instances, 1000)) * kBytesPerInstance;
+    if (!ec && room.available >= need) return "/dev/shm";
   }
   return std::filesystem::temp_directory_path();
 }
@@ -67,7 +74,7 @@ int run_simulate(const SimulateArgs& args) {
   std::string scratch;
   scenario::SimulationRun run;
   if (args.db.empty()) {
-    std::string pattern = (scratch_root() / "flowgate-simulate-XXXXXX").string();
+    std::string pattern = (scratch_root(config.instances) / "flowgate-simulate-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) {
       std::cerr << "flowgate: cannot create a scratch directory for the simulation\n";
       return kExitStorage;
