@@ -492,21 +492,30 @@ struct Engine::Impl {
     return view;
   }
 
-  // Queues one command for the writer (refused at once when the engine is stopping).
-  std::future<Result<CommandOutcome>> enqueue(Pending p) {
-    auto fut = p.promise.get_future();
+  // Queues commands for the writer, in order (each refused at once when the engine is stopping).
+  std::vector<std::future<Result<CommandOutcome>>> enqueue(std::vector<Pending> pending) {
+    std::vector<std::future<Result<CommandOutcome>>> out;
+    out.reserve(pending.size());
+    for (auto& p : pending) out.push_back(p.promise.get_future());
     {
       std::lock_guard lock(mu);
-      if (stopping) {
-        p.promise.set_value(fail(ErrorCode::kUnavailable, options.read_only
-                                                              ? "the engine was opened read-only"
-                                                              : "the engine is stopping"));
-        return fut;
+      if (!stopping) {
+        for (auto& p : pending) queue.push_back(std::move(p));
+        pending.clear();
       }
-      queue.push_back(std::move(p));
+    }
+    for (auto& p : pending) {
+      p.promise.set_value(fail(ErrorCode::kUnavailable, options.read_only
+                                                            ? "the engine was opened read-only"
+                                                            : "the engine is stopping"));
     }
     cv.notify_one();
-    return fut;
+    return out;
+  }
+  std::future<Result<CommandOutcome>> enqueue(Pending p) {
+    std::vector<Pending> one;
+    one.push_back(std::move(p));
+    return std::move(enqueue(std::move(one)).front());
   }
 
   // Submits the timer commands for `due` (all not in flight) and waits for their answers. With
@@ -514,8 +523,8 @@ struct Engine::Impl {
   // `not_before` if that is later (a timer missed while the engine was down fires late); without
   // it, when its batch starts.
   void fire_timers(std::vector<TimerRecord> due, std::optional<std::int64_t> not_before) {
-    std::vector<std::future<Result<CommandOutcome>>> answers;
-    answers.reserve(due.size());
+    std::vector<Pending> pending;
+    pending.reserve(due.size());
     for (auto& t : due) {
       Command c;
       c.kind = CommandKind::kTimer;
@@ -526,8 +535,9 @@ struct Engine::Impl {
       c.actor.principal = "flowgate:timer";
       Pending p{std::move(c), {}, {}};
       if (not_before) p.at_ms = std::max(*not_before, t.due_ms);
-      answers.push_back(enqueue(std::move(p)));
+      pending.push_back(std::move(p));
     }
+    auto answers = enqueue(std::move(pending));
     for (std::size_t i = 0; i < answers.size(); ++i) {
       auto r = answers[i].get();
       std::lock_guard lock(timers_mu);
@@ -918,6 +928,13 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options,
 
 std::future<Result<CommandOutcome>> Engine::submit(Command command) {
   return impl_->enqueue(Pending{std::move(command), {}, {}});
+}
+
+std::vector<std::future<Result<CommandOutcome>>> Engine::submit_all(std::vector<Command> commands) {
+  std::vector<Pending> pending;
+  pending.reserve(commands.size());
+  for (auto& c : commands) pending.push_back(Pending{std::move(c), {}, {}});
+  return impl_->enqueue(std::move(pending));
 }
 
 void Engine::stop() {

@@ -90,6 +90,9 @@ class Engine {
   // Queues a command; the future is ready once its batch is durable (or refused).
   std::future<Result<CommandOutcome>> submit(Command command);
   Result<CommandOutcome> execute(Command command) { return submit(std::move(command)).get(); }
+  // Queues several commands at once, in order, so that they can share group commits (a caller
+  // with many independent commands in hand: a simulation's tick, a bulk import).
+  std::vector<std::future<Result<CommandOutcome>>> submit_all(std::vector<Command> commands);
 
   // Finishes and commits what is queued, writes a checkpoint, stops the writer. Idempotent.
   void stop();

@@ -578,6 +578,8 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
     timed.clear();
 
     pending.clear();
+    std::vector<Command> tick_commands;
+    std::vector<std::size_t> tick_targets;
     while (next_arrival < arrivals.size() && arrivals[next_arrival] < tick_end) {
       ++next_arrival;
       Command c;
@@ -586,7 +588,8 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
       c.data = chooser.start_data(now);
       c.actor = actor;
       instances.emplace_back();
-      pending.emplace_back(instances.size() - 1, engine->submit(std::move(c)));
+      tick_targets.push_back(instances.size() - 1);
+      tick_commands.push_back(std::move(c));
     }
     while (!agenda.empty() && agenda.top().first < tick_end) {
       std::size_t idx = agenda.top().second;
@@ -609,8 +612,16 @@ Result<json> simulate(std::shared_ptr<const Workflow> wf_ptr, const SimulationCo
       }
       if (!c) continue;
       inst.steps += 1;
-      pending.emplace_back(idx, engine->submit(std::move(*c)));
+      tick_targets.push_back(idx);
+      tick_commands.push_back(std::move(*c));
     }
+    // The whole tick at once: its commands (on different instances) share group commits.
+    auto answers = engine->submit_all(std::move(tick_commands));
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+      pending.emplace_back(tick_targets[i], std::move(answers[i]));
+    }
+    tick_commands.clear();
+    tick_targets.clear();
     for (auto& [idx, fut] : pending) {
       SimInstance& inst = instances[idx];
       auto r = fut.get();

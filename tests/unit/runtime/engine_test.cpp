@@ -390,3 +390,38 @@ TEST_CASE("a read-only engine serves reads and refuses commands", "[engine]") {
   CHECK_FALSE(missing);
   CHECK_FALSE(std::filesystem::exists(o.db_path));
 }
+
+TEST_CASE("commands submitted together are answered in order and share group commits",
+          "[engine]") {
+  Harness h;
+  std::vector<Command> commands;
+  for (int i = 0; i < 50; ++i) {
+    Command c;
+    c.kind = CommandKind::kStart;
+    c.workflow_id = "deal";
+    c.data = {{"customer", "Acme " + std::to_string(i)}};
+    c.actor = actor("ann", {"AR"});
+    commands.push_back(std::move(c));
+  }
+  auto before = h.engine->stats();
+  auto answers = h.engine->submit_all(std::move(commands));
+  REQUIRE(answers.size() == 50);
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    auto r = answers[i].get();
+    REQUIRE(r);
+    CHECK(r->instance["instance_id"] == "deal-" + std::to_string(i + 1));
+    CHECK(r->instance["data"]["customer"] == "Acme " + std::to_string(i));
+  }
+  auto after = h.engine->stats();
+  CHECK(after.commands - before.commands == 50);
+  CHECK(after.batches - before.batches < 50);
+
+  h.engine->stop();
+  std::vector<Command> late(2);
+  for (auto& c : late) c.kind = CommandKind::kStart;
+  for (auto& f : h.engine->submit_all(std::move(late))) {
+    auto r = f.get();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kUnavailable);
+  }
+}
