@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
@@ -140,28 +141,32 @@ std::string local_timer_id(const std::string& scoped) {
   return hash == std::string::npos ? scoped : scoped.substr(hash + 1);
 }
 
-// The armed timers due soonest, by id and by due time: a window over the timers table. Every
-// stored timer due at or before `covered_to` is here; later ones live only in the store until the
-// window runs dry and is refilled from it (a million armed clocks need not be in memory).
+// The armed timers due soonest, by id and by (due time, id): a window over the timers table in
+// firing order. Every stored timer up to `covered` is here; later ones live only in the store until
+// the window runs dry and is refilled from it (a million armed clocks need not be in memory, even
+// when they all fall due at one instant).
 // Guarded by Engine::Impl::timers_mu.
 struct TimerTable {
-  static constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::min();
-  static constexpr std::int64_t kAll = std::numeric_limits<std::int64_t>::max();
   std::unordered_map<std::string, TimerRecord> armed;
-  std::multimap<std::int64_t, std::string> by_due;
-  std::unordered_set<std::string> in_flight;  // submitted, not yet answered
-  std::int64_t covered_to = kNone;
+  std::set<std::pair<std::int64_t, std::string>> by_due;  // (due, id): the store's firing order
+  std::unordered_set<std::string> in_flight;              // submitted, not yet answered
+  // Every stored timer up to this key is here (nothing yet when none); `all`: every timer is.
+  std::optional<TimerKey> covered;
+  bool all = false;
   std::size_t window = 65536;
 
-  bool needs_refill() const { return by_due.empty() && covered_to != kAll; }
+  bool needs_refill() const { return by_due.empty() && !all; }
+  bool covers(std::int64_t due, const std::string& id) const {
+    return all || (covered && TimerKey{due, id} <= *covered);
+  }
 
-  // Keeps the `window` soonest timers (and any others due at the same instant as the last of
-  // them, and any in flight); the rest stay in the store only.
+  // Keeps the `window` soonest timers (and any in flight); the rest stay in the store only.
   void trim() {
     if (by_due.size() <= window) return;
-    std::int64_t cut = std::next(by_due.begin(), static_cast<std::ptrdiff_t>(window))->first;
-    if (cut == by_due.begin()->first) return;  // all due at one instant: nothing to cut
-    for (auto it = by_due.lower_bound(cut); it != by_due.end();) {
+    auto last = std::next(by_due.begin(), static_cast<std::ptrdiff_t>(window) - 1);
+    covered = TimerKey{last->first, last->second};
+    all = false;
+    for (auto it = std::next(last); it != by_due.end();) {
       if (in_flight.count(it->second)) {
         ++it;
         continue;
@@ -169,13 +174,12 @@ struct TimerTable {
       armed.erase(it->second);
       it = by_due.erase(it);
     }
-    covered_to = cut - 1;
   }
 
   // A timer armed (or moved) by a commit; one beyond the window stays in the store only.
   void put(TimerRecord t) {
     erase(t.timer_id);
-    if (t.due_ms > covered_to) return;
+    if (!covers(t.due_ms, t.timer_id)) return;
     by_due.emplace(t.due_ms, t.timer_id);
     armed[t.timer_id] = std::move(t);
     if (by_due.size() > 2 * window) trim();
@@ -183,13 +187,7 @@ struct TimerTable {
   void erase(const std::string& id) {
     auto it = armed.find(id);
     if (it == armed.end()) return;
-    auto [b, e] = by_due.equal_range(it->second.due_ms);
-    for (auto d = b; d != e; ++d) {
-      if (d->second == id) {
-        by_due.erase(d);
-        break;
-      }
-    }
+    by_due.erase({it->second.due_ms, id});
     armed.erase(it);
   }
   // The earliest timer not in flight.
@@ -201,21 +199,18 @@ struct TimerTable {
   }
 };
 
-// Reads the next window of timers from the store: up to `window` of them in due order, completed
-// with every other timer due at the same instant as the last one, and the new `covered_to`.
-Result<std::pair<std::vector<TimerRecord>, std::int64_t>> read_timer_window(Store& store,
-                                                                            std::int64_t after,
-                                                                            std::size_t window) {
-  std::int64_t from = after == TimerTable::kNone ? after : after + 1;
-  auto rows = store.timers_due(from, TimerTable::kAll, static_cast<std::int64_t>(window));
+// The next window of timers from the store: up to `window` of them in firing order after
+// `after`, and whether that is all of them.
+struct TimerWindow {
+  std::vector<TimerRecord> timers;
+  bool all = false;
+};
+Result<TimerWindow> read_timer_window(Store& store, const std::optional<TimerKey>& after,
+                                      std::size_t window) {
+  auto rows = store.timers_after(after, static_cast<std::int64_t>(window));
   if (!rows) return fail(rows.error());
-  if (rows->size() < window) return std::pair{std::move(*rows), TimerTable::kAll};
-  std::int64_t last = rows->back().due_ms;
-  std::erase_if(*rows, [&](const TimerRecord& t) { return t.due_ms == last; });
-  auto at_last = store.timers_due(last, last, -1);
-  if (!at_last) return fail(at_last.error());
-  for (auto& t : *at_last) rows->push_back(std::move(t));
-  return std::pair{std::move(*rows), last};
+  bool all = rows->size() < window;
+  return TimerWindow{std::move(*rows), all};
 }
 
 // What one group commit accumulates before it is made durable.
@@ -583,17 +578,20 @@ struct Engine::Impl {
   // Installs the next window of timers from the store (writer thread, or before it starts): no
   // commit can slip between the read and the install.
   Result<void> refill_timers(Store& store) {
-    std::int64_t after;
+    std::optional<TimerKey> after;
     {
       std::lock_guard lock(timers_mu);
       if (!timer_table.needs_refill()) return {};
-      after = timer_table.covered_to;
+      after = timer_table.covered;
     }
     auto next = read_timer_window(store, after, timer_table.window);
     if (!next) return fail(next.error());
     std::lock_guard lock(timers_mu);
-    timer_table.covered_to = next->second;
-    for (auto& t : next->first) timer_table.put(std::move(t));
+    timer_table.all = next->all;
+    if (!next->timers.empty()) {
+      timer_table.covered = TimerKey{next->timers.back().due_ms, next->timers.back().timer_id};
+    }
+    for (auto& t : next->timers) timer_table.put(std::move(t));
     timers_cv.notify_all();
     return {};
   }
@@ -902,8 +900,8 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options,
   if (!store) return fail(store.error());
   impl->writer_store = std::move(*store);
   if (options.read_only) {
-    impl->stopping = true;  // submit() refuses; reads use their own connections
-    impl->timer_table.covered_to = TimerTable::kAll;  // no scheduler, no timers
+    impl->stopping = true;         // submit() refuses; reads use their own connections
+    impl->timer_table.all = true;  // no scheduler, no timers
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
   }
 

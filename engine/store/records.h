@@ -2,6 +2,7 @@
 // timers, idempotency records and checkpoints. Plain values shared by store/, runtime/ and audit/.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -56,6 +57,13 @@ struct TimerRecord {
   std::string instance_id;
   std::int64_t due_ms = 0;
   nlohmann::json payload = nlohmann::json::object();
+};
+
+// Where a timer stands in firing order: by due time, then by id.
+struct TimerKey {
+  std::int64_t due_ms = 0;
+  std::string timer_id;
+  auto operator<=>(const TimerKey&) const = default;
 };
 
 // The first answer given to a request id; a retry gets the same answer and changes nothing.

@@ -98,7 +98,7 @@ constexpr std::array<const char*, kSlotCount> kSql = {
     "SELECT request_id, fingerprint, instance_id, response, at_ms FROM requests "
     "WHERE request_id = ?1",
     // kAllTimers
-    "SELECT timer_id, instance_id, due_ms, payload FROM timers WHERE due_ms >= ?1 AND due_ms <= ?2 "
+    "SELECT timer_id, instance_id, due_ms, payload FROM timers WHERE (due_ms, timer_id) > (?1, ?2) "
     "ORDER BY due_ms, timer_id LIMIT ?3",
     // kMaxInstanceNumber
     "SELECT value FROM meta WHERE key = 'max_instance_number'",
@@ -733,17 +733,15 @@ Result<std::optional<RequestRecord>> Store::find_request(const std::string& requ
   }
 }
 
-Result<std::vector<TimerRecord>> Store::all_timers() {
-  return timers_due(std::numeric_limits<std::int64_t>::min(),
-                    std::numeric_limits<std::int64_t>::max(), -1);
-}
+Result<std::vector<TimerRecord>> Store::all_timers() { return timers_after(std::nullopt, -1); }
 
-Result<std::vector<TimerRecord>> Store::timers_due(std::int64_t from_ms, std::int64_t to_ms,
-                                                   std::int64_t limit) {
+Result<std::vector<TimerRecord>> Store::timers_after(const std::optional<TimerKey>& after,
+                                                     std::int64_t limit) {
   try {
     StatementScope q(impl_->statement(kAllTimers));
-    q->bind(1, from_ms);
-    q->bind(2, to_ms);
+    // Timer ids are never empty, so (min, "") is before every timer.
+    q->bind(1, after ? after->due_ms : std::numeric_limits<std::int64_t>::min());
+    q->bind(2, after ? after->timer_id : std::string());
     q->bind(3, limit);
     std::vector<TimerRecord> out;
     while (q->executeStep()) {

@@ -89,9 +89,10 @@ class Store {
   Result<std::vector<EventRecord>> events_after(std::int64_t after, std::int64_t limit);
   Result<std::optional<RequestRecord>> find_request(const std::string& request_id);
   Result<std::vector<TimerRecord>> all_timers();
-  // Timers due in [from_ms, to_ms], by due time then id, at most `limit` (negative: no limit).
-  Result<std::vector<TimerRecord>> timers_due(std::int64_t from_ms, std::int64_t to_ms,
-                                              std::int64_t limit);
+  // Timers after `after` (all when none) in (due time, timer id) order, at most `limit`
+  // (negative: no limit).
+  Result<std::vector<TimerRecord>> timers_after(const std::optional<TimerKey>& after,
+                                                std::int64_t limit);
   // The largest n of instance ids "<workflow_id>-<n>" ever committed (0 if none), for the
   // writer's id counter. Kept in meta, raised within commit().
   Result<std::int64_t> max_instance_number();

@@ -454,3 +454,23 @@ TEST_CASE("without views the outcome carries the events; a request id still reco
   CHECK(again->replayed);
   CHECK(again->instance == viewed->instance);
 }
+
+TEST_CASE("many timers due at one instant pass through a small window, each firing once",
+          "[hooks][timers]") {
+  PluginHarness h(kHour);
+  h.timer_window = 2;
+  h.open();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 9; ++i) ids.push_back(h.start());  // all due at kT0 + 1h
+  h.timer_window = 3;
+  h.open();  // and again from the store at restart
+  CHECK(h.engine->next_timer_due() == kT0 + kHour);
+  REQUIRE(h.engine->advance_clock(kT0 + 2 * kHour));
+  for (const auto& id : ids) {
+    auto history = *h.engine->history(id);
+    REQUIRE(history.size() == 3);
+    CHECK(history[2].type == "reminder.fired");
+    CHECK(history[2].at_ms == kT0 + kHour);
+  }
+  CHECK_FALSE(h.engine->next_timer_due());
+}
