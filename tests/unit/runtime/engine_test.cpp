@@ -391,8 +391,7 @@ TEST_CASE("a read-only engine serves reads and refuses commands", "[engine]") {
   CHECK_FALSE(std::filesystem::exists(o.db_path));
 }
 
-TEST_CASE("commands submitted together are answered in order and share group commits",
-          "[engine]") {
+TEST_CASE("commands submitted together are answered in order and share group commits", "[engine]") {
   Harness h;
   std::vector<Command> commands;
   for (int i = 0; i < 50; ++i) {
