@@ -96,6 +96,9 @@ class EventCursor {
 
 class AuditDb {
  public:
+  // How much of the file is read through a memory map (SQLite caps it at its compile-time
+  // SQLITE_MAX_MMAP_SIZE, 2 GB in Debian's build; the rest is read with read()).
+  static constexpr std::int64_t kMmapBytes = std::int64_t{1} << 40;
   // kStorage when the file is missing; the store's errors (kNotADatabase, kSchemaTooNew, ...)
   // when it is not a readable flowgate database.
   static Result<std::unique_ptr<AuditDb>> open(const std::string& path);

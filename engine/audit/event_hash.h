@@ -42,7 +42,6 @@ class EventHasher {
   bool splice(const EventRow& row);  // builds buffer_; false when a string needs escaping
   bool canonical_slow(const EventRow& row, std::string& out);
 
-  void* ctx_;  // EVP_MD_CTX*
   std::string buffer_;
 };
 

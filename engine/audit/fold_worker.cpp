@@ -1,19 +1,25 @@
 #include "audit/fold_worker.h"
 
+#include <algorithm>
+
 namespace flowgate::audit {
 namespace {
-constexpr std::size_t kBatchEvents = 4096;
+constexpr std::size_t kDefaultBatchEvents = 4096;
 constexpr std::size_t kBatchesInFlight = 4;
+// Events hashed per claim: small enough that the worker, done folding a batch, seldom waits long
+// for a chunk the reader holds; large enough that claims cost nothing.
+constexpr std::size_t kHashChunk = 256;
 }  // namespace
 
 FoldWorker::FoldWorker(const DefinitionSet& defs, const HookSet* hooks, bool threaded,
-                       FoldCallbacks callbacks)
+                       FoldCallbacks callbacks, std::size_t batch_events)
     : defs_(defs),
       hooks_(hooks),
       threaded_(threaded),
+      batch_events_(batch_events > 0 ? batch_events : kDefaultBatchEvents),
       callbacks_(std::move(callbacks)),
       current_(std::make_unique<Batch>()) {
-  current_->jobs.reserve(kBatchEvents);
+  current_->jobs.reserve(batch_events_);
   if (threaded_) thread_ = std::thread([this] { run(); });
 }
 
@@ -46,19 +52,19 @@ void FoldWorker::add(const EventRow& row) {
   j.seq = row.seq;
   j.position = row.position;
   b.jobs.push_back(j);
-  if (b.jobs.size() >= kBatchEvents || b.bytes.size() > (64u << 20)) submit_current();
+  if (b.jobs.size() >= batch_events_ || b.bytes.size() > (64u << 20)) submit_current();
 }
 
 void FoldWorker::route_current() {
   constexpr std::size_t kAhead = 8;
   Batch& b = *current_;
   const std::size_t n = b.jobs.size();
-  for (std::size_t i = 0; i < n && i < kAhead; ++i)
-    callbacks_.prefetch(row_of(b, b.jobs[i]).instance_id);
+  auto prefetch = [&](Job& j) { j.id_hash = callbacks_.prefetch(row_of(b, j).instance_id); };
+  for (std::size_t i = 0; i < n && i < kAhead; ++i) prefetch(b.jobs[i]);
   for (std::size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n) callbacks_.prefetch(row_of(b, b.jobs[i + kAhead]).instance_id);
+    if (i + kAhead < n) prefetch(b.jobs[i + kAhead]);
     Job& j = b.jobs[i];
-    const EventRoute r = callbacks_.route(row_of(b, j));
+    const EventRoute r = callbacks_.route(row_of(b, j), j.id_hash);
     j.tag = r.tag;
     j.slot = r.slot;
     j.last = r.last;
@@ -70,37 +76,61 @@ void FoldWorker::submit_current() {
   route_current();
   if (!threaded_) {
     process(*current_);
-    done_.push_back(std::move(current_));
+    current_->folded = true;
+    in_flight_.push_back(std::move(current_));
   } else {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return queue_.size() < kBatchesInFlight; });
-    queue_.push_back(std::move(current_));
-    lock.unlock();
+    Batch* b = current_.get();
+    {
+      std::lock_guard lock(mu_);
+      in_flight_.push_back(std::move(current_));
+      to_fold_.push_back(b);
+    }
     cv_.notify_all();
   }
-  hand_back();
+  hand_back(/*make_room=*/true);
   if (!free_.empty()) {
     current_ = std::move(free_.back());
     free_.pop_back();
   } else {
     current_ = std::make_unique<Batch>();
-    current_->jobs.reserve(kBatchEvents);
+    current_->jobs.reserve(batch_events_);
   }
 }
 
-void FoldWorker::hand_back() {
-  std::deque<std::unique_ptr<Batch>> done;
+bool FoldWorker::complete(const Batch& b) {
+  return b.folded && b.hashed.load(std::memory_order_acquire) == b.jobs.size();
+}
+
+void FoldWorker::hand_back(bool make_room) {
+  std::vector<std::unique_ptr<Batch>> ready;
   {
-    std::lock_guard lock(mu_);
-    done.swap(done_);
+    std::unique_lock lock(mu_);
+    for (;;) {
+      while (!in_flight_.empty() && complete(*in_flight_.front())) {
+        ready.push_back(std::move(in_flight_.front()));
+        in_flight_.pop_front();
+      }
+      if (!make_room || in_flight_.size() < kBatchesInFlight) break;
+      // Rather than wait for the worker, hash for it.
+      if (Batch* help = batch_to_help()) {
+        lock.unlock();
+        hash_chunk(*help, reader_hasher_);
+        lock.lock();
+      } else {
+        cv_.wait(lock);
+      }
+    }
   }
-  for (auto& b : done) {
+  for (auto& b : ready) {
     for (const Job& j : b->jobs) {
       const EventRow row = row_of(*b, j);
       callbacks_.checked(CheckedEvent{row, j.tag, j.content_ok});
     }
     b->jobs.clear();
     b->bytes.clear();
+    b->next_chunk.store(0, std::memory_order_relaxed);
+    b->hashed.store(0, std::memory_order_relaxed);
+    b->folded = false;
     free_.push_back(std::move(b));
   }
 }
@@ -120,7 +150,7 @@ void FoldWorker::finish() {
     cv_.notify_all();
     thread_.join();
   }
-  hand_back();
+  hand_back(/*make_room=*/false);
 }
 
 void FoldWorker::run() {
@@ -128,25 +158,46 @@ void FoldWorker::run() {
     Batch* b = nullptr;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
-      if (queue_.empty()) return;
-      b = queue_.front().get();  // stays queued (counted in flight) until processed
+      cv_.wait(lock, [&] { return !to_fold_.empty() || closing_; });
+      if (to_fold_.empty()) return;
+      b = to_fold_.front();
+      to_fold_.pop_front();
     }
     process(*b);
     {
       std::lock_guard lock(mu_);
-      done_.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+      b->folded = true;  // the worker's last touch: the reader may hand the batch back now
     }
     cv_.notify_all();
   }
 }
 
-void FoldWorker::process(Batch& b) {
-  for (Job& j : b.jobs) {
-    j.content_ok = hasher_.matches(row_of(b, j));
+FoldWorker::Batch* FoldWorker::batch_to_help() const {
+  for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) {
+    Batch& b = **it;
+    if (b.next_chunk.load(std::memory_order_relaxed) < b.jobs.size()) return &b;
   }
+  return nullptr;
+}
+
+bool FoldWorker::hash_chunk(Batch& b, EventHasher& hasher) {
+  const std::size_t n = b.jobs.size();
+  const std::size_t first = b.next_chunk.fetch_add(kHashChunk, std::memory_order_relaxed);
+  if (first >= n) return false;
+  const std::size_t last = std::min(n, first + kHashChunk);
+  for (std::size_t i = first; i < last; ++i) {
+    b.jobs[i].content_ok = hasher.matches(row_of(b, b.jobs[i]));
+  }
+  b.hashed.fetch_add(last - first, std::memory_order_release);
+  return true;
+}
+
+void FoldWorker::process(Batch& b) {
+  // The fold first, while the reader may hash chunks of this batch; then the chunks left. A chunk
+  // the reader still holds completes the batch when the reader finishes it (see complete()).
   fold_batch(b);
+  while (hash_chunk(b, hasher_)) {
+  }
 }
 
 void FoldWorker::fold_batch(const Batch& b) {

@@ -1,17 +1,20 @@
 // Internal to audit/: the second thread of verify. The reader thread reads rows from the source and
-// hands them over in batches (copies of their text); the worker recomputes each event's hash
-// (SHA-256 over its canonical encoding) and folds each instance's events in order. Batches come
-// back to the reader in the order they were added, each event with the verdict on its content, and
-// the reader runs the chain checks on them in log order — so the findings are exactly those of a
-// single-threaded pass, while the hashing and the fold (JSON and apply) do not add to the time of
-// reading the log. The worker also hands back each instance whose fold reached the instance's
-// newest event, for comparison with its snapshot (which the reader thread reads: SQLite stays on
-// one thread). Per-instance fold state lives in a FoldSlot that only the worker touches until
-// finish() returns.
-// Thread-safety: add(), take_compares() and finish() are called by one (reader) thread, which is
-// also the thread the `checked` callback runs on.
+// hands them over in batches (copies of their text); the worker folds each instance's events in
+// order and recomputes each event's hash (SHA-256 over its canonical encoding). Hashing is shared:
+// the events of a batch are hashed in chunks that either thread claims, and the reader claims
+// chunks of queued batches whenever it would otherwise wait for the worker — so on two cores
+// neither thread idles while the other has work, whichever of reading and folding is the heavier
+// for a given history. Batches come back to the reader in the order they were added, each event
+// with the verdict on its content, and the reader runs the chain checks on them in log order — so
+// the findings are exactly those of a single-threaded pass. The worker also hands back each
+// instance whose fold reached the instance's newest event, for comparison with its snapshot (which
+// the reader thread reads: SQLite stays on one thread). Per-instance fold state lives in a FoldSlot
+// that only the worker touches until finish() returns. Thread-safety: add(), take_compares() and
+// finish() are called by one (reader) thread, which is also the thread the `checked` callback runs
+// on.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -66,19 +69,22 @@ struct EventRoute {
 
 // What the reader thread supplies: `route` for every event, in order, when its batch is complete
 // (`prefetch` is called a few events ahead with the instance id route will look up, so that the
-// lookups of a batch overlap their cache misses); `checked` for every event, in order, once hashed.
+// lookups of a batch overlap their cache misses; what it returns, the id's hash, is handed to
+// route); `checked` for every event, in order, once hashed.
 struct FoldCallbacks {
-  std::function<void(std::string_view instance_id)> prefetch;
-  std::function<EventRoute(const EventRow&)> route;
+  std::function<std::uint64_t(std::string_view instance_id)> prefetch;
+  std::function<EventRoute(const EventRow&, std::uint64_t id_hash)> route;
   std::function<void(const CheckedEvent&)> checked;
 };
 
 class FoldWorker {
  public:
   // threaded = false hashes and folds on the caller's thread (same results; for tests and tiny
-  // inputs). The callbacks run on the reader thread.
+  // inputs). The callbacks run on the reader thread. batch_events: events per batch (0 = 4096;
+  // tests use tiny batches so that small histories fill the queue and the reader hashes for the
+  // worker).
   FoldWorker(const DefinitionSet& defs, const HookSet* hooks, bool threaded,
-             FoldCallbacks callbacks);
+             FoldCallbacks callbacks, std::size_t batch_events = 0);
   ~FoldWorker();
   FoldWorker(const FoldWorker&) = delete;
   FoldWorker& operator=(const FoldWorker&) = delete;
@@ -100,6 +106,7 @@ class FoldWorker {
   struct Job {
     void* tag;
     FoldSlot* slot;
+    std::uint64_t id_hash;
     Text instance_id, type, actor, body, request_id, prev_hash, hash;
     std::int64_t at_ms, seq, position;
     bool last;
@@ -108,27 +115,40 @@ class FoldWorker {
   struct Batch {
     std::vector<Job> jobs;
     std::string bytes;
+    std::atomic<std::size_t> next_chunk{0};  // the first event no thread has claimed to hash
+    std::atomic<std::size_t> hashed{0};      // events hashed
+    bool folded = false;                     // under mu_: the worker is done with it
   };
   static Text copy(Batch& b, std::string_view s);
   static EventRow row_of(const Batch& b, const Job& j);  // views into b
   void route_current();                                  // the route of every event of current_
   void submit_current();
-  void hand_back();  // runs `checked` for the batches the worker finished, in order
+  // Runs `checked` for the batches that are complete, in order; with make_room, first until fewer
+  // than the limit are in flight (hashing for the worker meanwhile, else waiting for it).
+  void hand_back(bool make_room);
+  static bool complete(const Batch& b);  // folded and hashed (with mu_ held)
   void run();
-  void process(Batch& b);  // hash and fold (worker thread, or the caller's when not threaded)
+  void process(Batch& b);  // fold and hash (worker thread, or the caller's when not threaded)
   void fold_batch(const Batch& b);
+  // Hashes one unclaimed chunk of `b` with `hasher`; false when every chunk is claimed.
+  static bool hash_chunk(Batch& b, EventHasher& hasher);
+  // Reader, with mu_ held: a queued batch with chunks left to hash (the newest first, the one the
+  // worker reaches last), or null.
+  Batch* batch_to_help() const;
 
   const DefinitionSet& defs_;
   const HookSet* hooks_;
   bool threaded_;
+  std::size_t batch_events_;
   FoldCallbacks callbacks_;
-  EventHasher hasher_;  // the worker's
+  EventHasher hasher_;         // the worker's
+  EventHasher reader_hasher_;  // the reader's, for the chunks it claims
   std::unique_ptr<Batch> current_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::unique_ptr<Batch>> queue_;  // to the worker
-  std::deque<std::unique_ptr<Batch>> done_;   // back to the reader, in order
-  std::vector<std::unique_ptr<Batch>> free_;  // reusable (reader only)
+  std::deque<std::unique_ptr<Batch>> in_flight_;  // added, not yet handed back, in order
+  std::deque<Batch*> to_fold_;                    // the worker's queue
+  std::vector<std::unique_ptr<Batch>> free_;      // reusable (reader only)
   bool closing_ = false;
   std::vector<FoldCompare> compares_;
   std::thread thread_;

@@ -62,9 +62,10 @@ struct Tracker {
 // pointer chase cost a quarter of the reader thread's time at 100,000 instances.
 class TrackerTable {
  public:
-  Tracker* find(std::string_view id) {
+  Tracker* find(std::string_view id) { return find(id, hash(id)); }
+  // find() with the id's hash (from prefetch()) already computed.
+  Tracker* find(std::string_view id, std::uint64_t h) {
     if (slots_.empty()) return nullptr;
-    const std::uint64_t h = hash(id);
     for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
       const std::uint64_t slot = slots_[i];
       if (slot == 0) return nullptr;
@@ -74,20 +75,23 @@ class TrackerTable {
       }
     }
   }
-  // Starts loading the slot where find(id) begins.
-  void prefetch(std::string_view id) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[hash(id) & mask_]);
+  // Starts loading the slot where find(id) begins; returns the id's hash.
+  std::uint64_t prefetch(std::string_view id) const {
+    const std::uint64_t h = hash(id);
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask_]);
+    return h;
   }
-  // The tracker of `id`; created (second = true) when there is none.
-  std::pair<Tracker*, bool> insert(std::string_view id) {
-    if (Tracker* t = find(id)) return {t, false};
+  // The tracker of `id` (whose hash is `h`); created (second = true) when there is none.
+  std::pair<Tracker*, bool> insert(std::string_view id, std::uint64_t h) {
+    if (Tracker* t = find(id, h)) return {t, false};
     if ((trackers_.size() + 1) * 2 > slots_.size()) grow();
     Tracker& t = trackers_.emplace_back();
     t.id = std::string(id);
     t.fold.instance_id = &t.id;
-    place(hash(id), trackers_.size());
+    place(h, trackers_.size());
     return {&t, true};
   }
+  std::pair<Tracker*, bool> insert(std::string_view id) { return insert(id, hash(id)); }
   std::size_t size() const { return trackers_.size(); }
   std::deque<Tracker>::iterator begin() { return trackers_.begin(); }
   std::deque<Tracker>::iterator end() { return trackers_.end(); }
@@ -151,9 +155,10 @@ class Verifier {
     worker_ = std::make_unique<FoldWorker>(
         defs_, options_.hooks, options_.fold_thread,
         FoldCallbacks{
-            [this](std::string_view id) { trackers_.prefetch(id); },
-            [this](const EventRow& row) { return route(row); },
-            [this](const CheckedEvent& e) { on_checked(*static_cast<Tracker*>(e.tag), e); }});
+            [this](std::string_view id) { return trackers_.prefetch(id); },
+            [this](const EventRow& row, std::uint64_t h) { return route(row, h); },
+            [this](const CheckedEvent& e) { on_checked(*static_cast<Tracker*>(e.tag), e); }},
+        options_.fold_batch_events);
     std::int64_t read = 0;
     auto scanned = source_.each_event([&](const EventRow& row) {
       worker_->add(row);
@@ -214,8 +219,8 @@ class Verifier {
   }
 
   // Each event's tracker (found before the worker folds the event into it).
-  EventRoute route(const EventRow& row) {
-    auto [t, created] = trackers_.insert(row.instance_id);
+  EventRoute route(const EventRow& row, std::uint64_t id_hash) {
+    auto [t, created] = trackers_.insert(row.instance_id, id_hash);
     if (created) t->row_missing = true;
     return {t, options_.fold && t->has_row ? &t->fold : nullptr, row.seq == t->snap_last_seq};
   }

@@ -136,6 +136,26 @@ TEST_CASE("escaped and non-ASCII text reads the same as with a full parse", "[au
       true);
 }
 
+TEST_CASE("long strings stop at each quote, escape, control character and non-ASCII byte",
+          "[audit][fold]") {
+  // Strings are scanned 16 bytes at a time: special characters well past the first 16 bytes.
+  same_as_apply("data_changed",
+                R"({"changes":{"assignee":{"from":"a plain name longer than sixteen bytes",)"
+                R"("to":"a long name with \"quotes\" and é and \u00e9 past sixteen bytes"}}})",
+                true);
+  same_as_apply("data_changed",
+                "{\"changes\":{\"assignee\":{\"to\":\"a plain prefix of thirty bytes\x01\"}}}",
+                false);
+  same_as_apply("data_changed",
+                "{\"changes\":{\"assignee\":{\"to\":\"a plain prefix of thirty bytes\xff\"}}}",
+                false);
+  // The same in a member that is skipped.
+  same_as_apply("data_changed",
+                "{\"changes\":{\"assignee\":{\"from\":\"a plain prefix of thirty bytes\x01\","
+                "\"to\":\"x\"}}}",
+                false);
+}
+
 TEST_CASE("a cleared field (to null) reads the same as with a full parse", "[audit][fold]") {
   same_as_apply("data_changed", R"({"changes":{"escalations":{"from":0,"to":null}}})", true);
 }

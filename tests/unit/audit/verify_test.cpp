@@ -17,8 +17,9 @@ using flowgate::testing::TempDir;
 namespace {
 
 audit::VerifyReport verified(const std::string& db, bool all_checkpoints = false,
-                             bool fold_thread = true) {
+                             bool fold_thread = true, std::size_t batch_events = 0) {
   audit::VerifyOptions o;
+  o.fold_batch_events = batch_events;
   o.sections = &testing::audit_sections();
   o.hooks = testing::audit_hooks();
   o.all_checkpoints = all_checkpoints;
@@ -114,9 +115,12 @@ TEST_CASE("verify names the same findings on two threads as on one", "[audit][ve
             "seq = 4"});
   auto two = verified(db, true, /*fold_thread=*/true);
   auto one = verified(db, true, /*fold_thread=*/false);
+  // Batches of 3 events: the queue to the worker fills, so the reader hashes for it.
+  auto shared = verified(db, true, /*fold_thread=*/true, /*batch_events=*/3);
   INFO(kinds(two));
   REQUIRE_FALSE(two.ok());
   CHECK(kinds(two) == kinds(one));
+  CHECK(kinds(shared) == kinds(one));
   for (const char* id : {"ltc-2", "itr-3", "itr-8"}) {
     CHECK(kinds(two).find(id) != std::string::npos);
   }
