@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,32 @@ class Reader {
         continue;
       }
       if (!advance_char()) return false;
+    }
+    return false;
+  }
+
+  // A string as a view of the text when it has no escapes (keys, states: the common case), else
+  // decoded into `scratch` (and viewed there).
+  bool text(std::string_view& out, std::string& scratch) {
+    ws();
+    if (p_ >= end_ || *p_ != '"') return false;
+    const char* open = p_++;
+    while (p_ < end_) {
+      skip_plain();
+      if (p_ >= end_) break;
+      const char c = *p_;
+      if (c == '"') {
+        out = std::string_view(open + 1, static_cast<std::size_t>(p_ - open - 1));
+        ++p_;
+        return true;
+      }
+      if (c == '\\') {
+        p_ = open;
+        if (!string(scratch)) return false;
+        out = scratch;
+        return true;
+      }
+      if (static_cast<unsigned char>(c) < 0x20 || !advance_char()) return false;
     }
     return false;
   }
@@ -393,20 +420,31 @@ struct TextChange {
 
 // Reads `changes` ({field: {..., "to": value}}) into `out`; false on anything apply() might treat
 // differently.
+// The slot of data field `name`: a workflow has few fields, so comparing names beats hashing one.
+std::optional<std::size_t> field_slot(const Workflow& wf, std::string_view name) {
+  constexpr std::size_t kLinear = 16;
+  if (wf.fields.size() > kLinear) return wf.field_index(name);
+  for (std::size_t i = 0; i < wf.fields.size(); ++i) {
+    if (wf.fields[i].name == name) return i;
+  }
+  return std::nullopt;
+}
+
 bool read_changes(Reader& r, const Workflow& wf, std::vector<TextChange>& out) {
   if (!r.eat('{')) return false;
   if (r.eat('}')) return true;
-  std::string key;
-  std::string member;
+  std::string scratch;
+  std::string_view key;
+  std::string_view member;
   do {
-    if (!r.string(key) || !r.eat(':') || !r.eat('{')) return false;
-    auto idx = wf.field_index(key);
+    if (!r.text(key, scratch) || !r.eat(':') || !r.eat('{')) return false;
+    auto idx = field_slot(wf, key);
     if (!idx) return false;
     json to;
     bool have_to = false;
     if (!r.eat('}')) {
       do {
-        if (!r.string(member) || !r.eat(':')) return false;
+        if (!r.text(member, scratch) || !r.eat(':')) return false;
         if (member == "to") {
           to = json();
           if (!r.value(to)) return false;
@@ -483,10 +521,11 @@ bool apply_from_text(InstanceState& s, std::string_view type, std::string_view b
   bool have_changes = false;
   Reader r(body);
   if (!r.eat('{')) return false;
-  std::string key;
+  std::string scratch;
+  std::string_view key;
   if (!r.eat('}')) {
     do {
-      if (!r.string(key) || !r.eat(':')) return false;
+      if (!r.text(key, scratch) || !r.eat(':')) return false;
       if ((transitioned || data_changed) && key == "changes") {
         if (have_changes || !read_changes(r, wf, changes)) return false;
         have_changes = true;
