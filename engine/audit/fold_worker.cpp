@@ -75,7 +75,7 @@ void FoldWorker::submit_current() {
   if (current_->jobs.empty()) return;
   route_current();
   if (!threaded_) {
-    process(*current_);
+    process(*current_, hasher_);
     current_->folded = true;
     in_flight_.push_back(std::move(current_));
   } else {
@@ -111,10 +111,18 @@ void FoldWorker::hand_back(bool make_room) {
         in_flight_.pop_front();
       }
       if (!make_room || in_flight_.size() < kBatchesInFlight) break;
-      // Rather than wait for the worker, hash for it.
-      if (Batch* help = batch_to_help()) {
+      // Rather than wait for the worker, fold the next batch (when the worker is not folding one:
+      // it may not have been scheduled) or hash for it.
+      if (Batch* fold = claim_fold()) {
         lock.unlock();
-        hash_chunk(*help, reader_hasher_);
+        process(*fold, reader_hasher_);
+        lock.lock();
+        fold->folded = true;
+        folding_ = false;
+        cv_.notify_all();
+      } else if (Chunk chunk = claim_chunk(); chunk.batch != nullptr) {
+        lock.unlock();
+        hash(chunk, reader_hasher_);
         lock.lock();
       } else {
         cv_.wait(lock);
@@ -155,49 +163,68 @@ void FoldWorker::finish() {
 
 void FoldWorker::run() {
   for (;;) {
-    Batch* b = nullptr;
+    Batch* fold = nullptr;
+    Chunk chunk;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return !to_fold_.empty() || closing_; });
-      if (to_fold_.empty()) return;
-      b = to_fold_.front();
-      to_fold_.pop_front();
+      cv_.wait(lock, [&] {
+        if ((fold = claim_fold()) != nullptr) return true;
+        chunk = claim_chunk();
+        return chunk.batch != nullptr || (closing_ && to_fold_.empty());
+      });
     }
-    process(*b);
-    {
+    if (fold != nullptr) {
+      process(*fold, hasher_);
       std::lock_guard lock(mu_);
-      b->folded = true;  // the worker's last touch: the reader may hand the batch back now
+      fold->folded = true;  // the last touch: the reader may hand the batch back now
+      folding_ = false;
+    } else if (chunk.batch != nullptr) {
+      hash(chunk, hasher_);
+      // Through the mutex, so that a reader between checking complete() and waiting sees it.
+      std::lock_guard lock(mu_);
+    } else {
+      return;
     }
     cv_.notify_all();
   }
 }
 
-FoldWorker::Batch* FoldWorker::batch_to_help() const {
-  for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) {
-    Batch& b = **it;
-    if (b.next_chunk.load(std::memory_order_relaxed) < b.jobs.size()) return &b;
-  }
-  return nullptr;
+FoldWorker::Batch* FoldWorker::claim_fold() {
+  if (folding_ || to_fold_.empty()) return nullptr;
+  Batch* b = to_fold_.front();
+  to_fold_.pop_front();
+  folding_ = true;
+  return b;
 }
 
-bool FoldWorker::hash_chunk(Batch& b, EventHasher& hasher) {
+FoldWorker::Chunk FoldWorker::claim_chunk() {
+  for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) {
+    if (Chunk c = claim_chunk_of(**it); c.batch != nullptr) return c;
+  }
+  return {};
+}
+
+FoldWorker::Chunk FoldWorker::claim_chunk_of(Batch& b) {
   const std::size_t n = b.jobs.size();
+  if (b.next_chunk.load(std::memory_order_relaxed) >= n) return {};
   const std::size_t first = b.next_chunk.fetch_add(kHashChunk, std::memory_order_relaxed);
-  if (first >= n) return false;
-  const std::size_t last = std::min(n, first + kHashChunk);
-  for (std::size_t i = first; i < last; ++i) {
+  if (first >= n) return {};
+  return {&b, first, std::min(n, first + kHashChunk)};
+}
+
+void FoldWorker::hash(const Chunk& c, EventHasher& hasher) {
+  Batch& b = *c.batch;
+  for (std::size_t i = c.first; i < c.last; ++i) {
     b.jobs[i].content_ok = hasher.matches(row_of(b, b.jobs[i]));
   }
-  b.hashed.fetch_add(last - first, std::memory_order_release);
-  return true;
+  b.hashed.fetch_add(c.last - c.first, std::memory_order_release);
 }
 
-void FoldWorker::process(Batch& b) {
-  // The fold first, while the reader may hash chunks of this batch; then the chunks left. A chunk
-  // the reader still holds completes the batch when the reader finishes it (see complete()).
+void FoldWorker::process(Batch& b, EventHasher& hasher) {
+  // The fold first, while the other thread may hash chunks of this batch; then the chunks left. A
+  // chunk the other thread still holds completes the batch when it finishes (see complete()).
   fold_batch(b);
-  while (hash_chunk(b, hasher_)) {
-  }
+  for (Chunk c = claim_chunk_of(b); c.batch != nullptr; c = claim_chunk_of(b)) hash(c, hasher);
 }
 
 void FoldWorker::fold_batch(const Batch& b) {

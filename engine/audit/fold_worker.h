@@ -1,17 +1,20 @@
 // Internal to audit/: the second thread of verify. The reader thread reads rows from the source and
-// hands them over in batches (copies of their text); the worker folds each instance's events in
-// order and recomputes each event's hash (SHA-256 over its canonical encoding). Hashing is shared:
-// the events of a batch are hashed in chunks that either thread claims, and the reader claims
-// chunks of queued batches whenever it would otherwise wait for the worker — so on two cores
-// neither thread idles while the other has work, whichever of reading and folding is the heavier
-// for a given history. Batches come back to the reader in the order they were added, each event
+// hands them over in batches (copies of their text); each batch is folded (each instance's events
+// in order, by one thread at a time, batches in order) and its events' hashes recomputed (SHA-256
+// over the canonical encoding, in chunks that either thread claims). The worker thread folds and
+// hashes; the reader, whenever it would otherwise wait for the worker (the queue of batches is
+// full), folds the next batch itself if the worker is not folding one, or else hashes chunks of
+// queued batches. So on two cores neither thread idles while the other has work, whichever of
+// reading and folding is the heavier for a given history, and on a machine whose cores are busy
+// with other work verify degrades towards a single-threaded pass instead of waiting for a thread
+// that is not running. Batches come back to the reader in the order they were added, each event
 // with the verdict on its content, and the reader runs the chain checks on them in log order — so
-// the findings are exactly those of a single-threaded pass. The worker also hands back each
-// instance whose fold reached the instance's newest event, for comparison with its snapshot (which
-// the reader thread reads: SQLite stays on one thread). Per-instance fold state lives in a FoldSlot
-// that only the worker touches until finish() returns. Thread-safety: add(), take_compares() and
-// finish() are called by one (reader) thread, which is also the thread the `checked` callback runs
-// on.
+// the findings are exactly those of a single-threaded pass. The fold hands back each instance
+// whose fold reached the instance's newest event, for comparison with its snapshot (which the
+// reader thread reads: SQLite stays on one thread). Per-instance fold state lives in a FoldSlot
+// that only the folding thread touches until finish() returns.
+// Thread-safety: add(), take_compares() and finish() are called by one (reader) thread, which is
+// also the thread the `checked` callback runs on.
 #pragma once
 
 #include <atomic>
@@ -39,7 +42,7 @@ struct FoldSlot {
   const std::string* instance_id = nullptr;  // set before the first add(); stable
   std::string workflow_id;                   // the instance row's, for counting unusable ones
   int version = 0;
-  // Owned by the worker until finish():
+  // Owned by the folding thread until finish():
   std::unique_ptr<FoldState> state;
   bool failed = false;
   bool done = false;
@@ -127,14 +130,23 @@ class FoldWorker {
   // than the limit are in flight (hashing for the worker meanwhile, else waiting for it).
   void hand_back(bool make_room);
   static bool complete(const Batch& b);  // folded and hashed (with mu_ held)
+  // Events [first, last) of a batch, claimed by one thread to hash.
+  struct Chunk {
+    Batch* batch = nullptr;
+    std::size_t first = 0, last = 0;
+  };
   void run();
-  void process(Batch& b);  // fold and hash (worker thread, or the caller's when not threaded)
+  // Folds `b` and hashes the chunks of it nobody claimed: by whichever thread holds the fold (one
+  // at a time, batches in order).
+  void process(Batch& b, EventHasher& hasher);
   void fold_batch(const Batch& b);
-  // Hashes one unclaimed chunk of `b` with `hasher`; false when every chunk is claimed.
-  static bool hash_chunk(Batch& b, EventHasher& hasher);
-  // Reader, with mu_ held: a queued batch with chunks left to hash (the newest first, the one the
-  // worker reaches last), or null.
-  Batch* batch_to_help() const;
+  // With mu_ held: the next batch to fold when no thread is folding one (folding_ is then set).
+  Batch* claim_fold();
+  // With mu_ held (so that the batch cannot be handed back meanwhile): a chunk of the newest
+  // in-flight batch that has one left (the one the fold reaches last); batch null when none.
+  Chunk claim_chunk();
+  static Chunk claim_chunk_of(Batch& b);
+  static void hash(const Chunk& c, EventHasher& hasher);
 
   const DefinitionSet& defs_;
   const HookSet* hooks_;
@@ -142,7 +154,7 @@ class FoldWorker {
   std::size_t batch_events_;
   FoldCallbacks callbacks_;
   EventHasher hasher_;         // the worker's
-  EventHasher reader_hasher_;  // the reader's, for the chunks it claims
+  EventHasher reader_hasher_;  // the reader's, for the batches and chunks it takes on
   std::unique_ptr<Batch> current_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -150,9 +162,10 @@ class FoldWorker {
   std::deque<Batch*> to_fold_;                    // the worker's queue
   std::vector<std::unique_ptr<Batch>> free_;      // reusable (reader only)
   bool closing_ = false;
+  bool folding_ = false;  // a thread is folding a batch
   std::vector<FoldCompare> compares_;
   std::thread thread_;
-  // Worker-owned until finish():
+  // Owned by the folding thread until finish():
   std::vector<Finding> findings_;
   std::map<std::pair<std::string, int>, std::int64_t> unusable_;
 };
