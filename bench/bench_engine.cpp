@@ -2,7 +2,7 @@
 // synchronous=FULL and NORMAL, p50/p99 commit latency, and the same rows appended by a minimal
 // SQLiteCpp loop with the same pragmas and batch sizes in the same run (ratio engine / raw).
 // `--instances N` also measures peak RSS with N instances in the database (only hot ones cached).
-// `--smoke` runs a tiny size (CI).
+// `--only FULL:64` runs one configuration (profiling). `--smoke` runs a tiny size (CI).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
 
 #include "definition/loader.h"
 #include "runtime/engine.h"
@@ -92,7 +93,7 @@ void remove_db(const std::string& db) {
 }
 
 // A fresh database with the bench workflow.
-std::unique_ptr<Engine> open_fresh_engine(const std::string& db, bool full) {
+std::unique_ptr<Engine> open_fresh_engine(const std::string& db, bool full, bool overlap = true) {
   static SectionRegistry none;
   remove_db(db);
   auto catalog = std::make_shared<Catalog>();
@@ -100,6 +101,7 @@ std::unique_ptr<Engine> open_fresh_engine(const std::string& db, bool full) {
   EngineOptions o;
   o.db_path = db;
   o.synchronous_full = full;
+  o.overlap_commits = overlap;
   auto engine = Engine::open(o, catalog, std::make_shared<SystemClock>(), none);
   if (!engine) {
     std::fprintf(stderr, "%s\n", engine.error().to_string().c_str());
@@ -108,8 +110,9 @@ std::unique_ptr<Engine> open_fresh_engine(const std::string& db, bool full) {
   return std::move(*engine);
 }
 
-RunResult run_engine(const std::string& db, int submitters, int per_submitter, bool full) {
-  auto engine = open_fresh_engine(db, full);
+RunResult run_engine(const std::string& db, int submitters, int per_submitter, bool full,
+                     bool overlap) {
+  auto engine = open_fresh_engine(db, full, overlap);
   Actor agent{"bench", {"agent"}, ""};
   std::vector<std::string> ids;
   for (int s = 0; s < submitters; ++s) {
@@ -263,6 +266,7 @@ int main(int argc, char** argv) {
   bool smoke = false;
   long instances = 0;
   int per_submitter_total = 40000;
+  std::string only;  // e.g. "FULL:64": one configuration (profiling)
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--smoke"))
       smoke = true;
@@ -270,24 +274,32 @@ int main(int argc, char** argv) {
       instances = std::atol(argv[++i]);
     else if (!std::strcmp(argv[i], "--commands") && i + 1 < argc)
       per_submitter_total = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--only") && i + 1 < argc)
+      only = argv[++i];
   }
   if (smoke) per_submitter_total = 256;
   std::string dir = std::filesystem::temp_directory_path() / "flowgate-bench-engine";
   std::filesystem::create_directories(dir);
   std::string db = dir + "/bench.db";
 
-  std::printf("%-6s %-10s %12s %9s %9s %10s %12s %7s\n", "sync", "submitters", "trans/s", "p50 ms",
-              "p99 ms", "avg batch", "raw rows/s", "ratio");
+  // "serial": the same run with overlap_commits off (each batch decided only once the one before
+  // it is durable), for comparison.
+  std::printf("%-6s %-10s %12s %9s %9s %10s %12s %12s %7s\n", "sync", "submitters", "trans/s",
+              "p50 ms", "p99 ms", "avg batch", "serial t/s", "raw rows/s", "ratio");
   for (bool full : {true, false}) {
     for (int submitters : {1, 8, 64}) {
+      if (!only.empty() && only != fmt::format("{}:{}", full ? "FULL" : "NORMAL", submitters)) {
+        continue;
+      }
       int per = std::max(
           1, (submitters == 1 ? per_submitter_total / 8 : per_submitter_total) / submitters);
-      RunResult r = run_engine(db, submitters, per, full);
+      RunResult r = run_engine(db, submitters, per, full, true);
+      RunResult serial = run_engine(db, submitters, per, full, false);
       std::size_t batch = static_cast<std::size_t>(std::max(1.0, r.avg_batch + 0.5));
       double raw = run_raw(db, r.commands, batch, full);
-      std::printf("%-6s %-10d %12.0f %9.3f %9.3f %10.1f %12.0f %6.0f%%\n", full ? "FULL" : "NORMAL",
-                  submitters, r.per_sec, r.p50_ms, r.p99_ms, r.avg_batch, raw,
-                  100.0 * r.per_sec / raw);
+      std::printf("%-6s %-10d %12.0f %9.3f %9.3f %10.1f %12.0f %12.0f %6.0f%%\n",
+                  full ? "FULL" : "NORMAL", submitters, r.per_sec, r.p50_ms, r.p99_ms, r.avg_batch,
+                  serial.per_sec, raw, 100.0 * r.per_sec / raw);
     }
   }
   if (instances > 0 || smoke) memory_run(db, smoke ? 2000 : instances);

@@ -1,9 +1,11 @@
 #include "runtime/engine.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -217,10 +219,10 @@ Result<TimerWindow> read_timer_window(Store& store, const std::optional<TimerKey
 struct BatchContext {
   std::int64_t now_ms = 0;
   WriteBatch batch;
-  std::unordered_map<std::string, InstanceState> overlay;   // working copies, by id
-  std::unordered_map<std::string, RequestRecord> requests;  // by request id
-  std::unordered_map<std::string, std::string> new_keys;    // "wf\x1fkey" → instance id
-  std::vector<std::string> dirty;                           // changed ids, first-change order
+  std::unordered_map<std::string, InstanceState> overlay;  // working copies, by id
+  std::unordered_map<std::string, std::size_t> requests;   // request id → index in batch.requests
+  std::unordered_map<std::string, std::string> new_keys;   // "wf\x1fkey" → instance id
+  std::vector<std::string> dirty;                          // changed ids, first-change order
   std::unordered_set<std::string> dirty_set;
   std::vector<std::pair<std::size_t, std::size_t>> event_ranges;  // per command: [begin, end)
   std::vector<Result<CommandOutcome>> answers;
@@ -257,7 +259,9 @@ struct Engine::Impl {
   const SectionRegistry* sections = nullptr;
   std::shared_ptr<const HookSet> hooks = std::make_shared<HookSet>();
   WriterLock writer_lock;
-  std::unique_ptr<Store> writer_store;  // writer thread only (and open/stop)
+  std::unique_ptr<Store>
+      writer_store;  // the committer's (the writer's while no batch is in flight)
+  std::unique_ptr<Store> decide_store;  // the writer's read-only lookups while a batch commits
 
   std::mutex mu;
   std::condition_variable cv;
@@ -280,11 +284,29 @@ struct Engine::Impl {
   std::mutex readers_mu;
   std::vector<std::unique_ptr<Store>> readers;
 
-  InstanceCache cache{100000};
-  BatchContext batch_context;  // the writer's, reused from batch to batch
-  std::int64_t instance_counter = 0;
-  std::int64_t events_since_checkpoint = 0;
-  std::int64_t instances_at_checkpoint = 0;  // what the newest checkpoint hashed
+  // The writer thread decides batch N+1 while the committer thread makes batch N durable: the two
+  // contexts alternate. Commands of N+1 see N's working copies, request ids and business keys (the
+  // `in_flight` context) as if committed; if N's commit fails, N+1 is refused whole, since it was
+  // decided on states that never became durable.
+  InstanceCache cache{100000};                  // writer thread only
+  std::array<BatchContext, 2> contexts;         // the writer's, reused from batch to batch
+  BatchContext* in_flight = nullptr;            // writer: handed to the committer, not yet retired
+  std::int64_t instance_counter = 0;            // writer: counting the batches in flight
+  std::int64_t committed_instance_counter = 0;  // committer (read by the writer under commit_mu)
+  std::int64_t events_since_checkpoint = 0;     // committer
+  std::int64_t instances_at_checkpoint = 0;     // committer: what the newest checkpoint hashed
+
+  struct Handoff {
+    BatchContext* ctx = nullptr;
+    std::vector<Pending> work;
+  };
+  std::mutex commit_mu;
+  std::condition_variable commit_cv;
+  std::optional<Handoff> commit_slot;   // handed over, not yet taken by the committer
+  bool commit_busy = false;             // a batch is handed over or being committed/answered
+  std::optional<Error> commit_failure;  // the batch that finished last failed to commit
+  bool committer_stopping = false;
+  std::thread committer;
 
   std::atomic<std::uint64_t> n_commands{0}, n_refused{0}, n_batches{0}, n_events{0};
 
@@ -341,35 +363,94 @@ struct Engine::Impl {
 
   // --- the writer ---------------------------------------------------------------------------
   void run_writer() {
+    pthread_setname_np(pthread_self(), "fg-writer");  // shows in top -H, perf, gdb
+    committer = std::thread([this] { run_committer(); });
     std::vector<Pending> work;
+    std::deque<WriterJob> todo;
     for (;;) {
       {
         std::unique_lock lock(mu);
         cv.wait(lock, [&] { return stopping || !queue.empty() || !jobs.empty(); });
         if (queue.empty() && jobs.empty() && stopping) break;
-        while (!jobs.empty()) {
-          WriterJob job = std::move(jobs.front());
-          jobs.pop_front();
-          lock.unlock();
-          job(*writer_store);
-          lock.lock();
-        }
-        if (queue.empty()) continue;
-        std::size_t n = std::min(queue.size(), options.max_batch);
-        work.clear();
-        work.reserve(n);
-        for (std::size_t i = 0; i < n; ++i) {
-          work.push_back(std::move(queue.front()));
-          queue.pop_front();
+        if (!jobs.empty()) {
+          std::swap(todo, jobs);
+        } else {
+          std::size_t n = std::min(queue.size(), options.max_batch);
+          work.clear();
+          work.reserve(n);
+          for (std::size_t i = 0; i < n; ++i) {
+            work.push_back(std::move(queue.front()));
+            queue.pop_front();
+          }
         }
       }
-      process_batch(work);
+      if (!todo.empty()) {
+        // Jobs use the writer connection: nothing may be in flight on it.
+        retire(true);
+        for (auto& job : todo) job(*writer_store);
+        todo.clear();
+        continue;
+      }
+      retire(false);  // a batch already committed need not be looked through
+      BatchContext& ctx = (in_flight == &contexts[0]) ? contexts[1] : contexts[0];
+      decide_batch(work, ctx);
+      if (auto failed = retire(true)) {
+        // Decided on top of a batch that is not durable: nothing of it may be stored or answered.
+        Error e = Error(failed->code, fmt::format("the group commit before this command's failed "
+                                                  "({}); the command had no effect",
+                                                  failed->message))
+                      .with_hint("retry the command");
+        for (auto& p : work) p.promise.set_value(fail(e));
+        n_batches.fetch_add(1, std::memory_order_relaxed);
+        n_commands.fetch_add(work.size(), std::memory_order_relaxed);
+        n_refused.fetch_add(work.size(), std::memory_order_relaxed);
+        ctx.overlay.clear();
+        continue;
+      }
+      instance_counter = ctx.next_instance_number;
+      in_flight = &ctx;
+      {
+        std::lock_guard lock(commit_mu);
+        commit_slot = Handoff{&ctx, std::move(work)};
+        commit_busy = true;
+      }
+      commit_cv.notify_all();
+      work.clear();  // moved from
+      if (!options.overlap_commits) retire(true);
     }
+    retire(true);
+    {
+      std::lock_guard lock(commit_mu);
+      committer_stopping = true;
+    }
+    commit_cv.notify_all();
+    committer.join();
     if (events_since_checkpoint > 0) (void)writer_store->write_checkpoint(clock->now_ms());
   }
 
-  void process_batch(std::vector<Pending>& work) {
-    BatchContext& ctx = batch_context;
+  // Waits for the batch in flight (or, without `wait`, looks whether it has finished). Committed:
+  // its working copies join the cache. Failed: they are dropped, and the failure is returned, since
+  // whatever was decided on top of them is void.
+  std::optional<Error> retire(bool wait) {
+    if (in_flight == nullptr) return std::nullopt;
+    std::optional<Error> failure;
+    {
+      std::unique_lock lock(commit_mu);
+      if (!wait && commit_busy) return std::nullopt;
+      commit_cv.wait(lock, [&] { return !commit_busy; });
+      failure = std::exchange(commit_failure, std::nullopt);
+      if (failure) instance_counter = committed_instance_counter;
+    }
+    if (!failure) {
+      for (auto& [id, s] : in_flight->overlay) cache.put(std::move(s));
+    }
+    in_flight->overlay.clear();
+    in_flight = nullptr;
+    return failure;
+  }
+
+  // Decides every command of the batch against the working copies and builds what is to be stored.
+  void decide_batch(std::vector<Pending>& work, BatchContext& ctx) {
     ctx.reset(clock->now_ms(), instance_counter);
     ctx.answers.reserve(work.size());
     for (auto& p : work) {
@@ -382,25 +463,52 @@ struct Engine::Impl {
       auto wf = catalog->get(s.workflow_id, s.version);
       ctx.batch.instances.push_back(to_snapshot(s, *wf));
     }
-    for (auto& [rid, rec] : ctx.requests) ctx.batch.requests.push_back(std::move(rec));
     for (auto& [id, t] : ctx.timers) {
       if (t)
         ctx.batch.timers_put.push_back(*t);
       else
         ctx.batch.timers_delete.push_back(id);
     }
+  }
 
+  void run_committer() {
+    pthread_setname_np(pthread_self(), "fg-commit");
+    for (;;) {
+      Handoff h;
+      {
+        std::unique_lock lock(commit_mu);
+        commit_cv.wait(lock, [&] { return committer_stopping || commit_slot.has_value(); });
+        if (!commit_slot) break;
+        h = std::move(*commit_slot);
+        commit_slot.reset();
+      }
+      auto failure = commit_batch(h.work, *h.ctx);
+      {
+        std::lock_guard lock(commit_mu);
+        commit_busy = false;
+        commit_failure = std::move(failure);
+      }
+      commit_cv.notify_all();
+    }
+  }
+
+  // Makes a decided batch durable, then publishes it: timers, listeners, checkpoint, answers.
+  std::optional<Error> commit_batch(std::vector<Pending>& work, BatchContext& ctx) {
     Result<std::vector<std::int64_t>> positions = std::vector<std::int64_t>{};
     if (!ctx.batch.empty()) positions = writer_store->commit(ctx.batch);
     n_batches.fetch_add(1, std::memory_order_relaxed);
     if (!positions) {
-      // Nothing of the batch is durable: answer every command with the storage error, keep the
-      // cache as it was (working copies are dropped).
+      // Nothing of the batch is durable: answer every command with the storage error; the writer
+      // drops the working copies.
       for (auto& p : work) p.promise.set_value(fail(positions.error()));
-      return;
+      n_commands.fetch_add(work.size(), std::memory_order_relaxed);
+      n_refused.fetch_add(work.size(), std::memory_order_relaxed);
+      return positions.error();
     }
-    instance_counter = ctx.next_instance_number;
-    for (auto& [id, s] : ctx.overlay) cache.put(std::move(s));
+    {
+      std::lock_guard lock(commit_mu);
+      committed_instance_counter = ctx.next_instance_number;
+    }
     for (std::size_t i = 0; i < positions->size(); ++i) {
       ctx.batch.events[i].position = (*positions)[i];
     }
@@ -441,6 +549,7 @@ struct Engine::Impl {
       if (!answer) n_refused.fetch_add(1, std::memory_order_relaxed);
       work[i].promise.set_value(std::move(answer));
     }
+    return std::nullopt;
   }
 
   // Arms and disarms the difference between the timers plugins want before and after a command.
@@ -614,6 +723,7 @@ struct Engine::Impl {
   }
 
   void run_scheduler() {
+    pthread_setname_np(pthread_self(), "fg-timers");
     std::unique_lock lock(timers_mu);
     while (!scheduler_stopping) {
       if (timer_table.needs_refill()) {
@@ -652,7 +762,8 @@ struct Engine::Impl {
     } catch (const std::exception& e) {
       spdlog::error("command {} on {} failed with an exception: {}", command_kind_name(c.kind),
                     c.instance_id, e.what());
-      if (!ctx.dirty_set.count(c.instance_id)) ctx.overlay.erase(c.instance_id);
+      // A working copy is changed only once the command has decided (it is dirty then); an
+      // unchanged one stays, as it may have come from the batch in flight.
       return fail(
           Error(ErrorCode::kInternal,
                 fmt::format("internal error while deciding the command: {}", e.what()))
@@ -663,20 +774,34 @@ struct Engine::Impl {
   // Looks up an instance: this batch's working copy, the cache, then the store.
   Result<InstanceState*> load_instance(const std::string& id, BatchContext& ctx) {
     if (auto it = ctx.overlay.find(id); it != ctx.overlay.end()) return &it->second;
+    if (in_flight != nullptr) {
+      if (auto node = in_flight->overlay.extract(id)) {
+        return &ctx.overlay.insert(std::move(node)).position->second;
+      }
+    }
     if (auto cached = cache.take(id)) {
       return &ctx.overlay.emplace(id, std::move(*cached)).first->second;
     }
-    auto snap = writer_store->get_instance(id);
+    auto snap = decide_store->get_instance(id);
     if (!snap) return fail(snap.error());
     if (!*snap) {
       return fail(Error(ErrorCode::kInstanceNotFound, fmt::format("no instance `{}`", id))
                       .with_data("instance_id", id));
     }
-    auto wf = workflow_on(*writer_store, (*snap)->workflow_id, (*snap)->version);
+    auto wf = workflow_on(*decide_store, (*snap)->workflow_id, (*snap)->version);
     if (!wf) return fail(wf.error());
     auto state = from_snapshot(**snap, **wf);
     if (!state) return fail(state.error());
     return &ctx.overlay.emplace(id, std::move(*state)).first->second;
+  }
+
+  // A business key taken by this batch or the one in flight ("wf\x1fkey" → instance id).
+  std::optional<std::string> pending_business_key(const std::string& key, const BatchContext& ctx) {
+    for (const BatchContext* b : std::array<const BatchContext*, 2>{&ctx, in_flight}) {
+      if (b == nullptr) continue;
+      if (auto it = b->new_keys.find(key); it != b->new_keys.end()) return it->second;
+    }
+    return std::nullopt;
   }
 
   // Remembers the answer for the request id (if any) and passes it through.
@@ -694,7 +819,8 @@ struct Engine::Impl {
         rec.at_ms = now;
         rec.response =
             result ? json{{"result", result->instance}} : json{{"error", result.error().to_json()}};
-        ctx.requests[c.request_id] = std::move(rec);
+        ctx.requests[c.request_id] = ctx.batch.requests.size();
+        ctx.batch.requests.push_back(std::move(rec));
       }
     }
     return result;
@@ -717,10 +843,13 @@ struct Engine::Impl {
 
   Result<CommandOutcome> process_command(Command& c, std::int64_t now, BatchContext& ctx) {
     if (!c.request_id.empty()) {
-      if (auto it = ctx.requests.find(c.request_id); it != ctx.requests.end()) {
-        return replay_answer(c, it->second);
+      for (const BatchContext* b : std::array<const BatchContext*, 2>{&ctx, in_flight}) {
+        if (b == nullptr) continue;
+        if (auto it = b->requests.find(c.request_id); it != b->requests.end()) {
+          return replay_answer(c, b->batch.requests[it->second]);
+        }
       }
-      auto rec = writer_store->find_request(c.request_id);
+      auto rec = decide_store->find_request(c.request_id);
       if (!rec) return fail(rec.error());
       if (*rec) return replay_answer(c, **rec);
     }
@@ -732,7 +861,7 @@ struct Engine::Impl {
       if (c.version) {
         wf = catalog->get(c.workflow_id, *c.version);
         if (!wf && catalog->latest(c.workflow_id)) {
-          auto stored = workflow_on(*writer_store, c.workflow_id, *c.version);
+          auto stored = workflow_on(*decide_store, c.workflow_id, *c.version);
           if (!stored) return answer(c, fail(stored.error()), "", now, ctx);
           wf = *stored;
         }
@@ -759,10 +888,10 @@ struct Engine::Impl {
       if (!c.business_key.empty()) {
         std::string key = c.workflow_id + '\x1f' + c.business_key;
         std::optional<std::string> existing;
-        if (auto it = ctx.new_keys.find(key); it != ctx.new_keys.end()) {
-          existing = it->second;
+        if (auto pending = pending_business_key(key, ctx)) {
+          existing = std::move(pending);
         } else {
-          auto found = writer_store->find_business_key(c.workflow_id, c.business_key);
+          auto found = decide_store->find_business_key(c.workflow_id, c.business_key);
           if (!found) return fail(found.error());
           existing = *found;
         }
@@ -786,7 +915,7 @@ struct Engine::Impl {
         return fail(loaded.error());
       }
       current = *loaded;
-      auto pinned = workflow_on(*writer_store, current->workflow_id, current->version);
+      auto pinned = workflow_on(*decide_store, current->workflow_id, current->version);
       if (!pinned) return fail(pinned.error());
       wf = *pinned;
       if (c.expect_version && *c.expect_version != current->last_seq) {
@@ -808,7 +937,7 @@ struct Engine::Impl {
     }
     std::shared_ptr<const Workflow> target;
     if (c.kind == CommandKind::kMigrate) {
-      auto t = workflow_on(*writer_store, wf->id, c.to_version);
+      auto t = workflow_on(*decide_store, wf->id, c.to_version);
       if (!t) return answer(c, fail(t.error()), c.instance_id, now, ctx);
       target = *t;
     }
@@ -913,6 +1042,12 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options,
   auto count = impl->writer_store->max_instance_number();
   if (!count) return fail(count.error());
   impl->instance_counter = *count;
+  impl->committed_instance_counter = *count;
+  so.read_only = true;
+  so.create = false;
+  auto lookups = Store::open(so);
+  if (!lookups) return fail(lookups.error());
+  impl->decide_store = std::move(*lookups);
   if (auto ok = impl->refill_timers(*impl->writer_store); !ok) return fail(ok.error());
 
   Impl* raw = impl.get();

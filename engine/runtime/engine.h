@@ -58,6 +58,9 @@ struct EngineOptions {
   // Armed timers held in memory at most (the soonest due; the rest are read from the store when
   // these have fired).
   std::size_t timer_window = 65536;
+  // Decide the next batch while the previous one commits (false: only once it is durable; for
+  // comparing the two in benchmarks).
+  bool overlap_commits = true;
 };
 
 struct CommandOutcome {
