@@ -432,7 +432,7 @@ PhaseResult baseline(const std::string& path) {
 }
 
 // A "Name: N kB" line of /proc/self/status, e.g. VmHWM (the peak resident set of this process
-// image) or RssAnon (its private memory now); 0 when unknown.
+// image); 0 when unknown.
 long status_kb(const char* name) {
   std::FILE* f = std::fopen("/proc/self/status", "r");
   if (f == nullptr) return 0;
@@ -446,16 +446,17 @@ long status_kb(const char* name) {
   return kb;
 }
 
-// The peak of RssAnon while it runs, sampled every 10 ms: with the database mapped into memory,
-// VmHWM counts the file's pages (shared page cache) as well as what the phase allocated.
+// The peak of the private memory while it runs (resident minus file-backed pages, from
+// /proc/self/statm, sampled every 50 ms): with the database mapped into memory, VmHWM counts the
+// file's pages (shared page cache) as well as what the phase allocated.
 class AnonPeak {
  public:
   AnonPeak()
       : thread_([this] {
           std::unique_lock lock(mu_);
           do {
-            peak_ = std::max(peak_, status_kb("RssAnon"));
-          } while (!cv_.wait_for(lock, std::chrono::milliseconds(10), [&] { return stop_; }));
+            peak_ = std::max(peak_, private_kb());
+          } while (!cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stop_; }));
         }) {}
   long stop() {
     {
@@ -464,10 +465,19 @@ class AnonPeak {
     }
     cv_.notify_all();
     thread_.join();
-    return std::max(peak_, status_kb("RssAnon"));
+    return std::max(peak_, private_kb());
   }
 
  private:
+  static long private_kb() {
+    std::FILE* f = std::fopen("/proc/self/statm", "r");
+    if (f == nullptr) return 0;
+    long size = 0, resident = 0, shared = 0;
+    const int n = std::fscanf(f, "%ld %ld %ld", &size, &resident, &shared);
+    std::fclose(f);
+    return n == 3 ? (resident - shared) * (sysconf(_SC_PAGESIZE) / 1024) : 0;
+  }
+
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
