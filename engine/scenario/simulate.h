@@ -11,8 +11,8 @@
 // (one vote per step, a decision per round chosen by weight among those the gate allows).
 // Instances arrive uniformly at random over `period`; each waits an exponentially distributed
 // time between steps; the clock advances in ticks and fires the plugins' timers (SLA warnings,
-// breaches, escalations) in due order. Commands of one tick are submitted together, so the engine
-// commits them in large groups.
+// breaches, escalations) in due order. A tick's commands go to the engine in slices as they are
+// chosen, so the writer works on the first while the rest are chosen, and they share group commits.
 // Thread-safety: simulate() is reentrant; it runs its own engine.
 #pragma once
 

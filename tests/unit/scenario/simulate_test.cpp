@@ -1,4 +1,5 @@
 // Simulation: synthetic instances through a real engine; the report agrees with what was created.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <catch2/catch.hpp>
 
 #include "definition/loader.h"
@@ -29,6 +30,13 @@ json run(const std::string& name, scenario::SimulationConfig config, const std::
   return *report;
 }
 
+scenario::SimulationConfig sized(std::int64_t instances, std::uint64_t seed) {
+  scenario::SimulationConfig config;
+  config.instances = instances;
+  config.seed = seed;
+  return config;
+}
+
 std::int64_t reached(const json& report, const std::string& state) {
   for (const auto& row : report["funnel"]) {
     if (row["state"] == state) return row["reached"].get<std::int64_t>();
@@ -47,9 +55,7 @@ std::int64_t sum(const json& counts) {
 TEST_CASE("every simulated instance enters the funnel and ends up counted once",
           "[scenario][simulate]") {
   testing::TempDir dir;
-  scenario::SimulationConfig config;
-  config.instances = 150;
-  config.seed = 11;
+  auto config = sized(150, 11);
   auto report = run("itr.toml", config, dir.file("sim.db"));
   INFO(report.dump(2));
   CHECK(report["consistent"] == true);
@@ -65,9 +71,7 @@ TEST_CASE("instances moved by timers between their steps are followed to where t
   // Slow handling: OLA breaches escalate (a timer's transition) and SLA warnings set data between
   // the simulated people's steps; the simulation must choose from the state the timers left.
   testing::TempDir dir;
-  scenario::SimulationConfig config;
-  config.instances = 120;
-  config.seed = 21;
+  auto config = sized(120, 21);
   config.period_ms = 3LL * 86'400'000;
   config.mean_delay_ms = 30LL * 3'600'000;
   auto report = run("itr.toml", config, dir.file("slow.db"));
@@ -75,6 +79,35 @@ TEST_CASE("instances moved by timers between their steps are followed to where t
   CHECK(report["consistent"] == true);
   CHECK_FALSE(report["automatic_transitions"].empty());
   CHECK(report["refused"] == 0);
+}
+
+TEST_CASE("the outcomes are what the database holds once the simulation is over",
+          "[scenario][simulate]") {
+  testing::TempDir dir;
+  auto config = sized(200, 17);
+  auto wf = workflow("itr.toml");
+  auto report = run("itr.toml", config, dir.file("held.db"));
+  REQUIRE(report["consistent"] == true);
+
+  // Read the file on its own, instance by instance: every recorded event is in it, and each
+  // instance is counted where it stands.
+  SQLite::Database db(dir.file("held.db"), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT count(*) FROM events").getInt64() == report["events"]);
+  json terminal = json::object(), open = json::object(), lifecycles = json::object();
+  SQLite::Statement q(db, "SELECT state, lifecycle FROM instances");
+  while (q.executeStep()) {
+    std::string state = q.getColumn(0).getString(), lifecycle = q.getColumn(1).getString();
+    const StateDef* st = wf->state(state);
+    REQUIRE(st != nullptr);
+    json& bucket = st->terminal ? terminal : open;
+    bucket[state] = bucket.value(state, 0) + 1;
+    lifecycles[lifecycle] = lifecycles.value(lifecycle, 0) + 1;
+  }
+  const json& outcomes = report["outcomes"];
+  CHECK(outcomes["terminal"] == terminal);
+  CHECK(outcomes["open"] == open);
+  CHECK(outcomes["by_lifecycle"] == lifecycles);
+  CHECK(sum(lifecycles) == 200);
 }
 
 TEST_CASE("a simulation is reproducible from its seed", "[scenario][simulate]") {
