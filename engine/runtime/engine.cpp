@@ -239,6 +239,7 @@ struct BatchContext {
     batch.requests.clear();
     batch.timers_put.clear();
     batch.timers_delete.clear();
+    batch.json_texts.clear();
     overlay.clear();
     requests.clear();
     new_keys.clear();
@@ -469,6 +470,7 @@ struct Engine::Impl {
       else
         ctx.batch.timers_delete.push_back(id);
     }
+    encode_json(ctx.batch);  // here rather than on the committer, the busier of the two
   }
 
   void run_committer() {
@@ -482,28 +484,35 @@ struct Engine::Impl {
         h = std::move(*commit_slot);
         commit_slot.reset();
       }
-      auto failure = commit_batch(h.work, *h.ctx);
-      {
+      if (commit_batch(h.work, *h.ctx)) {
         std::lock_guard lock(commit_mu);
         commit_busy = false;
-        commit_failure = std::move(failure);
       }
       commit_cv.notify_all();
     }
   }
 
   // Makes a decided batch durable, then publishes it: timers, listeners, checkpoint, answers.
-  std::optional<Error> commit_batch(std::vector<Pending>& work, BatchContext& ctx) {
+  // Returns whether the batch is still to be marked finished (a failed one is, before it answers).
+  bool commit_batch(std::vector<Pending>& work, BatchContext& ctx) {
     Result<std::vector<std::int64_t>> positions = std::vector<std::int64_t>{};
     if (!ctx.batch.empty()) positions = writer_store->commit(ctx.batch);
     n_batches.fetch_add(1, std::memory_order_relaxed);
     if (!positions) {
-      // Nothing of the batch is durable: answer every command with the storage error; the writer
-      // drops the working copies.
-      for (auto& p : work) p.promise.set_value(fail(positions.error()));
+      // Nothing of the batch is durable: the writer learns it first (it drops the working copies,
+      // and anything it decides from now on is not built on them), then every command is answered
+      // with the storage error. The context is the writer's again; only `work` is used here.
+      Error error = positions.error();
+      {
+        std::lock_guard lock(commit_mu);
+        commit_busy = false;
+        commit_failure = error;
+      }
+      commit_cv.notify_all();
+      for (auto& p : work) p.promise.set_value(fail(error));
       n_commands.fetch_add(work.size(), std::memory_order_relaxed);
       n_refused.fetch_add(work.size(), std::memory_order_relaxed);
-      return positions.error();
+      return false;
     }
     {
       std::lock_guard lock(commit_mu);
@@ -549,7 +558,7 @@ struct Engine::Impl {
       if (!answer) n_refused.fetch_add(1, std::memory_order_relaxed);
       work[i].promise.set_value(std::move(answer));
     }
-    return std::nullopt;
+    return true;
   }
 
   // Arms and disarms the difference between the timers plugins want before and after a command.

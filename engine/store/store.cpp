@@ -463,6 +463,15 @@ Result<std::vector<StoredDefinition>> Store::list_definitions() {
 Result<std::vector<std::int64_t>> Store::Impl::write_batch(const WriteBatch& batch,
                                                            FailedRow& failed,
                                                            std::int64_t& new_max) {
+  // The JSON text of each column in encode_json()'s order: precomputed or serialized here.
+  const bool precomputed =
+      batch.json_texts.size() == 2 * batch.instances.size() + 2 * batch.events.size() +
+                                     batch.requests.size() + batch.timers_put.size();
+  std::size_t encoded = 0;
+  auto text = [&](const nlohmann::json& j, store_internal::JsonText& out) -> const std::string& {
+    if (precomputed) return batch.json_texts[encoded++];
+    return out(j);
+  };
   // Instances first: events and timers reference them (immediate foreign keys).
   {
     auto& s = statement(kUpsertInstance);
@@ -480,8 +489,8 @@ Result<std::vector<std::int64_t>> Store::Impl::write_batch(const WriteBatch& bat
       q->bind(3, in.version);
       q->bindNoCopy(4, in.state);
       q->bindNoCopy(5, in.lifecycle);
-      q->bindNoCopy(6, json_a(in.data));
-      q->bindNoCopy(7, json_b(in.extra));
+      q->bindNoCopy(6, text(in.data, json_a));
+      q->bindNoCopy(7, text(in.extra, json_b));
       bind_optional(*q, 8, in.business_key);
       q->bind(9, static_cast<std::int64_t>(in.last_seq));
       q->bind(10, static_cast<std::int64_t>(in.created_ms));
@@ -506,8 +515,8 @@ Result<std::vector<std::int64_t>> Store::Impl::write_batch(const WriteBatch& bat
       q->bind(2, static_cast<std::int64_t>(ev.seq));
       q->bind(3, static_cast<std::int64_t>(ev.at_ms));
       q->bindNoCopy(4, ev.type);
-      q->bindNoCopy(5, json_a(ev.actor));
-      q->bindNoCopy(6, json_b(ev.body));
+      q->bindNoCopy(5, text(ev.actor, json_a));
+      q->bindNoCopy(6, text(ev.body, json_b));
       bind_optional(*q, 7, ev.request_id);
       q->bindNoCopy(8, ev.prev_hash);
       q->bindNoCopy(9, ev.hash);
@@ -533,7 +542,7 @@ Result<std::vector<std::int64_t>> Store::Impl::write_batch(const WriteBatch& bat
       q->bindNoCopy(1, r.request_id);
       q->bindNoCopy(2, r.fingerprint);
       bind_optional(*q, 3, r.instance_id);
-      q->bindNoCopy(4, json_a(r.response));
+      q->bindNoCopy(4, text(r.response, json_a));
       q->bind(5, static_cast<std::int64_t>(r.at_ms));
       try {
         q->exec();
@@ -551,7 +560,7 @@ Result<std::vector<std::int64_t>> Store::Impl::write_batch(const WriteBatch& bat
       q->bindNoCopy(1, t.timer_id);
       bind_optional(*q, 2, t.instance_id);
       q->bind(3, static_cast<std::int64_t>(t.due_ms));
-      q->bindNoCopy(4, json_a(t.payload));
+      q->bindNoCopy(4, text(t.payload, json_a));
       try {
         q->exec();
       } catch (const SQLite::Exception& e) {
@@ -585,6 +594,24 @@ Result<std::vector<std::int64_t>> Store::Impl::write_batch(const WriteBatch& bat
     q->exec();
   }
   return positions;
+}
+
+void encode_json(WriteBatch& batch) {
+  thread_local store_internal::JsonText json;
+  auto& out = batch.json_texts;
+  out.clear();
+  out.reserve(2 * batch.instances.size() + 2 * batch.events.size() + batch.requests.size() +
+              batch.timers_put.size());
+  for (const auto& in : batch.instances) {
+    out.push_back(json(in.data));
+    out.push_back(json(in.extra));
+  }
+  for (const auto& ev : batch.events) {
+    out.push_back(json(ev.actor));
+    out.push_back(json(ev.body));
+  }
+  for (const auto& r : batch.requests) out.push_back(json(r.response));
+  for (const auto& t : batch.timers_put) out.push_back(json(t.payload));
 }
 
 Result<std::vector<std::int64_t>> Store::commit(const WriteBatch& batch) {

@@ -45,11 +45,20 @@ struct WriteBatch {
   std::vector<TimerRecord> timers_put;     // upserts by timer_id
   std::vector<std::string> timers_delete;  // by timer_id, applied after timers_put (coalesce
                                            // changes to one timer before committing)
+  // The JSON columns' text, in the order commit() writes them: each instance's data and extra,
+  // each event's actor and body, each request's response, each put timer's payload. Optional:
+  // encode_json() fills it on the deciding thread so that the committing thread only binds;
+  // commit() serializes what is missing.
+  std::vector<std::string> json_texts;
+
   bool empty() const {
     return events.empty() && instances.empty() && requests.empty() && timers_put.empty() &&
            timers_delete.empty();
   }
 };
+
+// Fills batch.json_texts from the batch's JSON values. Touches no database.
+void encode_json(WriteBatch& batch);
 
 struct InstanceFilter {
   std::string workflow_id;   // "" = any
