@@ -260,8 +260,8 @@ struct Engine::Impl {
   const SectionRegistry* sections = nullptr;
   std::shared_ptr<const HookSet> hooks = std::make_shared<HookSet>();
   WriterLock writer_lock;
-  std::unique_ptr<Store>
-      writer_store;  // the committer's (the writer's while no batch is in flight)
+  // The committer's connection (the writer's, for jobs, while no batch is in flight).
+  std::unique_ptr<Store> writer_store;
   std::unique_ptr<Store> decide_store;  // the writer's read-only lookups while a batch commits
 
   std::mutex mu;
@@ -397,10 +397,11 @@ struct Engine::Impl {
       decide_batch(work, ctx);
       if (auto failed = retire(true)) {
         // Decided on top of a batch that is not durable: nothing of it may be stored or answered.
-        Error e = Error(failed->code, fmt::format("the group commit before this command's failed "
-                                                  "({}); the command had no effect",
-                                                  failed->message))
-                      .with_hint("retry the command");
+        Error e =
+            Error(failed->code, fmt::format("the group commit before this command failed ({}); "
+                                            "the command had no effect",
+                                            failed->message))
+                .with_hint("retry the command");
         for (auto& p : work) p.promise.set_value(fail(e));
         n_batches.fetch_add(1, std::memory_order_relaxed);
         n_commands.fetch_add(work.size(), std::memory_order_relaxed);
