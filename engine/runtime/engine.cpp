@@ -80,6 +80,15 @@ struct Pending {
   // When the command happens, if not when its batch starts: advance_clock stamps each timer with
   // its due time, so that timers due at different instants can share one group commit.
   std::optional<std::int64_t> at_ms;
+  // Set: the answer goes here (on the thread that answers) instead of to the promise.
+  Engine::Done on_done;
+
+  void deliver(Result<CommandOutcome> result) {
+    if (on_done)
+      on_done(std::move(result));
+    else
+      promise.set_value(std::move(result));
+  }
 };
 
 // Work other than commands that must run on the writer thread (it owns the writer connection).
@@ -402,7 +411,7 @@ struct Engine::Impl {
                                             "the command had no effect",
                                             failed->message))
                 .with_hint("retry the command");
-        for (auto& p : work) p.promise.set_value(fail(e));
+        for (auto& p : work) p.deliver(fail(e));
         n_batches.fetch_add(1, std::memory_order_relaxed);
         n_commands.fetch_add(work.size(), std::memory_order_relaxed);
         n_refused.fetch_add(work.size(), std::memory_order_relaxed);
@@ -510,7 +519,7 @@ struct Engine::Impl {
         commit_failure = error;
       }
       commit_cv.notify_all();
-      for (auto& p : work) p.promise.set_value(fail(error));
+      for (auto& p : work) p.deliver(fail(error));
       n_commands.fetch_add(work.size(), std::memory_order_relaxed);
       n_refused.fetch_add(work.size(), std::memory_order_relaxed);
       return false;
@@ -557,7 +566,7 @@ struct Engine::Impl {
       }
       n_commands.fetch_add(1, std::memory_order_relaxed);
       if (!answer) n_refused.fetch_add(1, std::memory_order_relaxed);
-      work[i].promise.set_value(std::move(answer));
+      work[i].deliver(std::move(answer));
     }
     return true;
   }
@@ -610,7 +619,9 @@ struct Engine::Impl {
   std::vector<std::future<Result<CommandOutcome>>> enqueue(std::vector<Pending> pending) {
     std::vector<std::future<Result<CommandOutcome>>> out;
     out.reserve(pending.size());
-    for (auto& p : pending) out.push_back(p.promise.get_future());
+    for (auto& p : pending) {
+      if (!p.on_done) out.push_back(p.promise.get_future());
+    }
     {
       std::lock_guard lock(mu);
       if (!stopping) {
@@ -619,9 +630,8 @@ struct Engine::Impl {
       }
     }
     for (auto& p : pending) {
-      p.promise.set_value(fail(ErrorCode::kUnavailable, options.read_only
-                                                            ? "the engine was opened read-only"
-                                                            : "the engine is stopping"));
+      p.deliver(fail(ErrorCode::kUnavailable, options.read_only ? "the engine was opened read-only"
+                                                                : "the engine is stopping"));
     }
     cv.notify_one();
     return out;
@@ -647,7 +657,7 @@ struct Engine::Impl {
       c.due_ms = t.due_ms;
       c.payload = t.payload;
       c.actor.principal = "flowgate:timer";
-      Pending p{std::move(c), {}, {}};
+      Pending p{std::move(c), {}, {}, {}};
       if (not_before) p.at_ms = std::max(*not_before, t.due_ms);
       pending.push_back(std::move(p));
     }
@@ -1070,13 +1080,19 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options,
 }
 
 std::future<Result<CommandOutcome>> Engine::submit(Command command) {
-  return impl_->enqueue(Pending{std::move(command), {}, {}});
+  return impl_->enqueue(Pending{std::move(command), {}, {}, {}});
+}
+
+void Engine::submit(Command command, Done on_done) {
+  std::vector<Pending> one;
+  one.push_back(Pending{std::move(command), {}, {}, std::move(on_done)});
+  impl_->enqueue(std::move(one));
 }
 
 std::vector<std::future<Result<CommandOutcome>>> Engine::submit_all(std::vector<Command> commands) {
   std::vector<Pending> pending;
   pending.reserve(commands.size());
-  for (auto& c : commands) pending.push_back(Pending{std::move(c), {}, {}});
+  for (auto& c : commands) pending.push_back(Pending{std::move(c), {}, {}, {}});
   return impl_->enqueue(std::move(pending));
 }
 

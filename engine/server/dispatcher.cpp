@@ -250,8 +250,8 @@ void Dispatcher::dispatch(const Principal& principal, CallerSession* session,
 }
 
 void Dispatcher::submit(Call& call, Command command) {
-  executor_.when_ready(
-      engine_.submit(std::move(command)), [reply = call.reply](Result<CommandOutcome> outcome) {
+  executor_.run_command(
+      engine_, std::move(command), [reply = call.reply](Result<CommandOutcome> outcome) {
         if (!outcome) return reply(rpc_fail(outcome.error()));
         json result = std::move(outcome->instance);
         if (outcome->replayed) result["replayed"] = true;

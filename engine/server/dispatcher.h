@@ -5,9 +5,9 @@
 // (Principal::may_call); workflow roles are checked by the engine against the actor built here.
 //
 // Nothing here blocks the I/O thread: engine commands are submitted (non-blocking) and answered
-// when their future is ready; reads and other blocking calls run on the Executor's workers.
-// Every answer comes back on the I/O thread, exactly once per line.
-// Thread-safety: dispatch_line() and the handlers run on the I/O thread only.
+// when the engine hands back their outcome; reads and other blocking calls run on the Executor's
+// workers. Every answer comes back on the I/O thread, exactly once per line. Thread-safety:
+// dispatch_line() and the handlers run on the I/O thread only.
 #pragma once
 
 #include <chrono>
@@ -38,9 +38,8 @@ class Executor {
   virtual ~Executor() = default;
   // Runs `work` on a worker thread (it may block).
   virtual void offload(std::function<void()> work) = 0;
-  // Calls `done` on the I/O thread once `future` is ready.
-  virtual void when_ready(std::future<Result<CommandOutcome>> future,
-                          std::function<void(Result<CommandOutcome>)> done) = 0;
+  // Submits `command` to `engine` and calls `done` with its answer on the I/O thread.
+  virtual void run_command(Engine& engine, Command command, Engine::Done done) = 0;
   // Runs `fn` on the I/O thread.
   virtual void post(std::function<void()> fn) = 0;
 };
@@ -49,9 +48,8 @@ class Executor {
 class InlineExecutor final : public Executor {
  public:
   void offload(std::function<void()> work) override { work(); }
-  void when_ready(std::future<Result<CommandOutcome>> future,
-                  std::function<void(Result<CommandOutcome>)> done) override {
-    done(future.get());
+  void run_command(Engine& engine, Command command, Engine::Done done) override {
+    done(engine.execute(std::move(command)));
   }
   void post(std::function<void()> fn) override { fn(); }
 };

@@ -35,57 +35,28 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kMaxPendingOutput = 16u << 20;
 constexpr std::size_t kMaxWriteGather = 64;  // messages per write
 
-// Waits on engine futures in submission order (the order the writer answers them) and hands each
-// result back through `post`.
-class Completer {
+// Commands submitted to the engine whose answer has not been handed to the I/O thread yet: the
+// server is not torn down while the engine may still call back into it.
+class Outstanding {
  public:
-  using Done = std::function<void(Result<CommandOutcome>)>;
-
-  explicit Completer(std::function<void(std::function<void()>)> post)
-      : post_(std::move(post)), thread_([this] { loop(); }) {}
-  ~Completer() { stop(); }
-
-  void push(std::future<Result<CommandOutcome>> future, Done done) {
-    {
-      std::lock_guard lock(mu_);
-      queue_.emplace_back(std::move(future), std::move(done));
-    }
-    cv_.notify_one();
+  void add() {
+    std::lock_guard lock(mu_);
+    ++n_;
   }
-  // Returns once every queued future has been answered.
-  void stop() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_one();
-    if (thread_.joinable()) thread_.join();
+  void done() {
+    std::lock_guard lock(mu_);
+    --n_;
+    cv_.notify_all();  // under the lock: the waiter may destroy this once it sees zero
+  }
+  void wait_none() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return n_ == 0; });
   }
 
  private:
-  void loop() {
-    for (;;) {
-      std::pair<std::future<Result<CommandOutcome>>, Done> item;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        item = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      Result<CommandOutcome> result = item.first.get();
-      post_([done = std::move(item.second), result = std::move(result)]() mutable {
-        done(std::move(result));
-      });
-    }
-  }
-
-  std::function<void(std::function<void()>)> post_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<std::future<Result<CommandOutcome>>, Done>> queue_;
-  bool stopping_ = false;
-  std::thread thread_;  // last: starts once everything above is built
+  std::size_t n_ = 0;
 };
 
 // A watcher's read-only store connection, used by one worker at a time.
@@ -143,7 +114,7 @@ struct Server::Impl final : Executor {
   asio::steady_timer grace{io};
   asio::steady_timer accept_retry{io};
   asio::thread_pool workers;
-  std::unique_ptr<Completer> completer;
+  Outstanding outstanding;
   std::unique_ptr<Dispatcher> dispatcher;
 
   std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> connections;
@@ -161,24 +132,26 @@ struct Server::Impl final : Executor {
         sections(s),
         policy(std::move(p)),
         workers(std::max<std::size_t>(options.settings.worker_threads, 1)) {
-    completer =
-        std::make_unique<Completer>([this](std::function<void()> fn) { post(std::move(fn)); });
     dispatcher = std::make_unique<Dispatcher>(engine, *this, sections, stats, options.info);
   }
 
   ~Impl() override {
     if (subscribed) engine.unsubscribe(listener);
     workers.join();
-    completer->stop();
+    outstanding.wait_none();
     connections.clear();
     if (bound) unlink(options.socket_path.c_str());
   }
 
   // --- Executor -----------------------------------------------------------------------------
   void offload(std::function<void()> work) override { asio::post(workers, std::move(work)); }
-  void when_ready(std::future<Result<CommandOutcome>> future,
-                  std::function<void(Result<CommandOutcome>)> done) override {
-    completer->push(std::move(future), std::move(done));
+  // The engine answers on its committer thread; the answer moves to the I/O thread at once.
+  void run_command(Engine& e, Command command, Engine::Done done) override {
+    outstanding.add();
+    e.submit(std::move(command), [this, done = std::move(done)](Result<CommandOutcome> r) mutable {
+      asio::post(io, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+      outstanding.done();
+    });
   }
   void post(std::function<void()> fn) override { asio::post(io, std::move(fn)); }
 

@@ -1,8 +1,8 @@
 // The local socket server: JSON-RPC 2.0 over a Unix stream socket (docs/protocol.md), on one
 // Boost.Asio I/O thread. The engine's writer stays the only mutator: the server submits commands
-// and answers each request when its future is ready (a completion thread waits on the futures in
-// submission order, which is the order the writer answers them); reads and other blocking calls
-// run on a small worker pool. Nothing blocks the I/O thread.
+// and answers each request when the engine hands its outcome back (the engine's committer posts it
+// to the I/O thread, in the order the writer decided them); reads and other blocking calls run on
+// a small worker pool. Nothing blocks the I/O thread.
 //
 // Per connection: the caller is identified by SO_PEERCRED and admitted by the AccessPolicy; lines
 // are at most max_line_bytes (longer: an error, then the connection is closed); reading pauses
