@@ -3,10 +3,12 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -488,4 +490,57 @@ TEST_CASE("commands submitted together are answered in order and share group com
     REQUIRE_FALSE(r);
     CHECK(r.error().code == ErrorCode::kUnavailable);
   }
+}
+
+TEST_CASE("a command submitted with a callback is answered once, in order, off the caller's thread",
+          "[engine]") {
+  Harness h;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Result<CommandOutcome>> answers;
+  std::set<std::thread::id> threads;
+  const int n = 40;
+  for (int i = 0; i < n; ++i) {
+    Command c;
+    c.kind = CommandKind::kStart;
+    c.workflow_id = i == 7 ? "no-such-workflow" : "deal";
+    c.data = {{"customer", "Acme " + std::to_string(i)}};
+    c.actor = actor("ann", {"AR"});
+    h.engine->submit(std::move(c), [&](Result<CommandOutcome> r) {
+      std::lock_guard lock(mu);
+      answers.push_back(std::move(r));
+      threads.insert(std::this_thread::get_id());
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return answers.size() >= n; }));
+  }
+  h.engine->stop();  // nothing more may arrive
+  std::lock_guard lock(mu);
+  REQUIRE(answers.size() == n);
+  CHECK_FALSE(threads.count(std::this_thread::get_id()));
+  int started = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto& r = answers[static_cast<std::size_t>(i)];
+    if (i == 7) {
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == ErrorCode::kWorkflowNotFound);
+      continue;
+    }
+    REQUIRE(r);
+    ++started;
+    CHECK(r->instance["instance_id"] == "deal-" + std::to_string(started));
+    CHECK(r->instance["data"]["customer"] == "Acme " + std::to_string(i));
+    CHECK_FALSE(r->events.empty());
+  }
+
+  Command late;
+  late.kind = CommandKind::kStart;
+  std::optional<Result<CommandOutcome>> refused;
+  h.engine->submit(std::move(late), [&](Result<CommandOutcome> r) { refused = std::move(r); });
+  REQUIRE(refused.has_value());
+  REQUIRE_FALSE(refused->has_value());
+  CHECK(refused->error().code == ErrorCode::kUnavailable);
 }
