@@ -381,6 +381,7 @@ Result<EventCursor> AuditDb::events(const EventFilter& filter) {
         "instances WHERE workflow_id = ?2)");
   if (filter.since_ms) where.push_back("at_ms >= ?3");
   if (filter.until_ms) where.push_back("at_ms <= ?4");
+  if (filter.until_position) where.push_back("position <= ?5");
   for (std::size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
   sql += filter.instance_id.empty() ? " ORDER BY position" : " ORDER BY seq";
   auto s = prepare(sql);
@@ -395,6 +396,7 @@ Result<EventCursor> AuditDb::events(const EventFilter& filter) {
   }
   if (filter.since_ms) sqlite3_bind_int64(*s, 3, *filter.since_ms);
   if (filter.until_ms) sqlite3_bind_int64(*s, 4, *filter.until_ms);
+  if (filter.until_position) sqlite3_bind_int64(*s, 5, *filter.until_position);
   return EventCursor(*s, path_);
 }
 

@@ -69,8 +69,9 @@ struct SnapshotText {
 struct EventFilter {
   std::string instance_id;  // "" = every instance (an instance uses the (instance_id, seq) index)
   std::string workflow_id;  // "" = every workflow (instances whose id starts "<workflow>-")
-  std::optional<std::int64_t> since_ms;  // events at or after this time
-  std::optional<std::int64_t> until_ms;  // events at or before this time
+  std::optional<std::int64_t> since_ms;        // events at or after this time
+  std::optional<std::int64_t> until_ms;        // events at or before this time
+  std::optional<std::int64_t> until_position;  // events at or before this position
 };
 
 class EventCursor {

@@ -38,8 +38,7 @@ EventRow FoldWorker::row_of(const Batch& b, const Job& j) {
                   text(j.prev_hash), text(j.hash)};
 }
 
-void FoldWorker::add(const EventRow& row) {
-  Batch& b = *current_;
+void FoldWorker::fill(Batch& b, const EventRow& row) {
   Job j{};
   j.instance_id = copy(b, row.instance_id);
   j.type = copy(b, row.type);
@@ -52,12 +51,116 @@ void FoldWorker::add(const EventRow& row) {
   j.seq = row.seq;
   j.position = row.position;
   b.jobs.push_back(j);
-  if (b.jobs.size() >= batch_events_ || b.bytes.size() > (64u << 20)) submit_current();
 }
 
-void FoldWorker::route_current() {
+bool FoldWorker::full(const Batch& b) const {
+  return b.jobs.size() >= batch_events_ || b.bytes.size() > (64u << 20);
+}
+
+void FoldWorker::add(const EventRow& row) {
+  fill(*current_, row);
+  if (full(*current_)) submit_current();
+}
+
+Result<void> FoldWorker::add_all(const EventReader& each_event,
+                                 const std::function<void(std::size_t)>& on_batch) {
+  if (!threaded_) {
+    std::size_t n = 0;
+    auto read = each_event([&](const EventRow& row) {
+      add(row);
+      if (++n == batch_events_) {
+        on_batch(n);
+        n = 0;
+      }
+      return true;
+    });
+    if (n > 0) on_batch(n);
+    return read;
+  }
+  submit_current();  // what add() took before, first
+  Result<void> result;
+  std::thread reader([&] {
+    std::unique_ptr<Batch> b = fresh_batch();
+    bool stopped = false;
+    auto read = each_event([&](const EventRow& row) {
+      fill(*b, row);
+      if (!full(*b)) return true;
+      stopped = !hand_over(std::move(b));
+      b = fresh_batch();
+      return !stopped;
+    });
+    if (!stopped && !b->jobs.empty()) hand_over(std::move(b));
+    std::lock_guard lock(mu_);
+    result = std::move(read);
+    reading_done_ = true;
+    cv_.notify_all();
+  });
+  // Stops and joins the reading thread however this thread leaves.
+  struct Join {
+    FoldWorker& w;
+    std::thread& t;
+    ~Join() {
+      {
+        std::lock_guard lock(w.mu_);
+        w.stop_reading_ = true;
+      }
+      w.cv_.notify_all();
+      t.join();
+    }
+  } join{*this, reader};
+  while (std::unique_ptr<Batch> b = next_read()) {
+    const std::size_t n = b->jobs.size();
+    submit(std::move(b));
+    on_batch(n);
+  }
+  return result;  // the reading thread set it before it said it was done
+}
+
+bool FoldWorker::hand_over(std::unique_ptr<Batch> b) {
+  std::unique_lock lock(mu_);
+  while (!stop_reading_ && read_.size() >= kBatchesInFlight) {
+    if (!help(lock, read_hasher_)) cv_.wait(lock);
+  }
+  if (stop_reading_) return false;
+  read_.push_back(std::move(b));
+  cv_.notify_all();
+  return true;
+}
+
+std::unique_ptr<FoldWorker::Batch> FoldWorker::next_read() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (!read_.empty()) {
+      std::unique_ptr<Batch> b = std::move(read_.front());
+      read_.pop_front();
+      cv_.notify_all();  // room for the reading thread
+      return b;
+    }
+    if (reading_done_) return nullptr;
+    if (!help(lock, reader_hasher_)) cv_.wait(lock);
+  }
+}
+
+bool FoldWorker::help(std::unique_lock<std::mutex>& lock, EventHasher& hasher) {
+  if (Batch* fold = claim_fold()) {
+    lock.unlock();
+    process(*fold, hasher);
+    lock.lock();
+    fold->folded = true;
+    folding_ = false;
+  } else if (Chunk chunk = claim_chunk(); chunk.batch != nullptr) {
+    lock.unlock();
+    hash(chunk, hasher);
+    lock.lock();
+  } else {
+    return false;
+  }
+  cv_.notify_all();
+  return true;
+}
+
+void FoldWorker::route(Batch& b) {
   constexpr std::size_t kAhead = 8;
-  Batch& b = *current_;
   const std::size_t n = b.jobs.size();
   auto prefetch = [&](Job& j) { j.id_hash = callbacks_.prefetch(row_of(b, j).instance_id); };
   for (std::size_t i = 0; i < n && i < kAhead; ++i) prefetch(b.jobs[i]);
@@ -71,30 +174,52 @@ void FoldWorker::route_current() {
   }
 }
 
+std::unique_ptr<FoldWorker::Batch> FoldWorker::fresh_batch() {
+  {
+    std::lock_guard lock(mu_);
+    if (!free_.empty()) {
+      std::unique_ptr<Batch> b = std::move(free_.back());
+      free_.pop_back();
+      return b;
+    }
+  }
+  auto b = std::make_unique<Batch>();
+  b->jobs.reserve(batch_events_);
+  return b;
+}
+
+void FoldWorker::recycle(std::unique_ptr<Batch> b) {
+  b->jobs.clear();
+  b->bytes.clear();
+  b->next_chunk.store(0, std::memory_order_relaxed);
+  b->hashed.store(0, std::memory_order_relaxed);
+  b->folded = false;
+  std::lock_guard lock(mu_);
+  free_.push_back(std::move(b));
+}
+
 void FoldWorker::submit_current() {
   if (current_->jobs.empty()) return;
-  route_current();
+  submit(std::move(current_));
+  current_ = fresh_batch();
+}
+
+void FoldWorker::submit(std::unique_ptr<Batch> batch) {
+  route(*batch);
   if (!threaded_) {
-    process(*current_, hasher_);
-    current_->folded = true;
-    in_flight_.push_back(std::move(current_));
+    process(*batch, hasher_);
+    batch->folded = true;
+    in_flight_.push_back(std::move(batch));
   } else {
-    Batch* b = current_.get();
+    Batch* b = batch.get();
     {
       std::lock_guard lock(mu_);
-      in_flight_.push_back(std::move(current_));
+      in_flight_.push_back(std::move(batch));
       to_fold_.push_back(b);
     }
     cv_.notify_all();
   }
   hand_back(/*make_room=*/true);
-  if (!free_.empty()) {
-    current_ = std::move(free_.back());
-    free_.pop_back();
-  } else {
-    current_ = std::make_unique<Batch>();
-    current_->jobs.reserve(batch_events_);
-  }
 }
 
 bool FoldWorker::complete(const Batch& b) {
@@ -113,20 +238,7 @@ void FoldWorker::hand_back(bool make_room) {
       if (!make_room || in_flight_.size() < kBatchesInFlight) break;
       // Rather than wait for the worker, fold the next batch (when the worker is not folding one:
       // it may not have been scheduled) or hash for it.
-      if (Batch* fold = claim_fold()) {
-        lock.unlock();
-        process(*fold, reader_hasher_);
-        lock.lock();
-        fold->folded = true;
-        folding_ = false;
-        cv_.notify_all();
-      } else if (Chunk chunk = claim_chunk(); chunk.batch != nullptr) {
-        lock.unlock();
-        hash(chunk, reader_hasher_);
-        lock.lock();
-      } else {
-        cv_.wait(lock);
-      }
+      if (!help(lock, reader_hasher_)) cv_.wait(lock);
     }
   }
   for (auto& b : ready) {
@@ -134,12 +246,7 @@ void FoldWorker::hand_back(bool make_room) {
       const EventRow row = row_of(*b, j);
       callbacks_.checked(CheckedEvent{row, j.tag, j.content_ok});
     }
-    b->jobs.clear();
-    b->bytes.clear();
-    b->next_chunk.store(0, std::memory_order_relaxed);
-    b->hashed.store(0, std::memory_order_relaxed);
-    b->folded = false;
-    free_.push_back(std::move(b));
+    recycle(std::move(b));
   }
 }
 

@@ -13,8 +13,10 @@
 // whose fold reached the instance's newest event, for comparison with its snapshot (which the
 // reader thread reads: SQLite stays on one thread). Per-instance fold state lives in a FoldSlot
 // that only the folding thread touches until finish() returns.
-// Thread-safety: add(), take_compares() and finish() are called by one (reader) thread, which is
-// also the thread the `checked` callback runs on.
+// add_all() moves the reading itself to a third thread (with its own database connection), so
+// that the reader thread only routes, runs the chain checks and compares snapshots.
+// Thread-safety: add(), add_all(), take_compares() and finish() are called by one (reader)
+// thread, which is also the thread the callbacks run on.
 #pragma once
 
 #include <atomic>
@@ -35,6 +37,7 @@
 #include "audit/finding.h"
 #include "audit/fold.h"
 #include "runtime/hooks.h"
+#include "util/error.h"
 
 namespace flowgate::audit {
 
@@ -93,6 +96,15 @@ class FoldWorker {
   FoldWorker& operator=(const FoldWorker&) = delete;
 
   void add(const EventRow& row);
+  // Reads rows with `each_event` on a thread of its own and adds them as add() would, in order.
+  // each_event must use nothing this thread uses (a second database connection). Meanwhile this
+  // thread routes each batch and runs `checked`, and folds or hashes while it waits for rows;
+  // the reading thread too hashes or folds rather than wait for room. `on_batch(n)` runs on this
+  // thread after each batch of n events. Returns each_event's result. Without a thread
+  // (threaded = false) each_event runs on this thread.
+  using EventReader = std::function<Result<void>(const std::function<bool(const EventRow&)>& fn)>;
+  Result<void> add_all(const EventReader& each_event,
+                       const std::function<void(std::size_t)>& on_batch);
   // Instances whose fold is ready for comparison (moved out).
   std::vector<FoldCompare> take_compares();
   // Hashes and folds what is queued, hands back every event and stops the worker; then the slots
@@ -124,8 +136,21 @@ class FoldWorker {
   };
   static Text copy(Batch& b, std::string_view s);
   static EventRow row_of(const Batch& b, const Job& j);  // views into b
-  void route_current();                                  // the route of every event of current_
+  static void fill(Batch& b, const EventRow& row);       // appends a copy of the row
+  bool full(const Batch& b) const;
+  void route(Batch& b);  // the route of every event of b
   void submit_current();
+  void submit(std::unique_ptr<Batch> b);
+  std::unique_ptr<Batch> fresh_batch();  // a reused one when there is one
+  void recycle(std::unique_ptr<Batch> b);
+  // With mu_ held: folds the next batch or hashes a chunk (with the lock released meanwhile) and
+  // wakes the waiting threads; false when there was nothing to do.
+  bool help(std::unique_lock<std::mutex>& lock, EventHasher& hasher);
+  // The reading thread: hands a full batch to add_all's thread once fewer than the limit wait;
+  // false when told to stop.
+  bool hand_over(std::unique_ptr<Batch> b);
+  // add_all's thread: the next batch read, helping meanwhile; null when reading is over.
+  std::unique_ptr<Batch> next_read();
   // Runs `checked` for the batches that are complete, in order; with make_room, first until fewer
   // than the limit are in flight (hashing for the worker meanwhile, else waiting for it).
   void hand_back(bool make_room);
@@ -155,12 +180,16 @@ class FoldWorker {
   FoldCallbacks callbacks_;
   EventHasher hasher_;         // the worker's
   EventHasher reader_hasher_;  // the reader's, for the batches and chunks it takes on
+  EventHasher read_hasher_;    // add_all's reading thread's
   std::unique_ptr<Batch> current_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Batch>> in_flight_;  // added, not yet handed back, in order
   std::deque<Batch*> to_fold_;                    // the worker's queue
-  std::vector<std::unique_ptr<Batch>> free_;      // reusable (reader only)
+  std::vector<std::unique_ptr<Batch>> free_;      // reusable
+  std::deque<std::unique_ptr<Batch>> read_;       // add_all: read, not yet routed
+  bool reading_done_ = false;                     // add_all: the reading thread is done
+  bool stop_reading_ = false;
   bool closing_ = false;
   bool folding_ = false;  // a thread is folding a batch
   std::vector<FoldCompare> compares_;

@@ -1,11 +1,15 @@
 #include "audit/source.h"
 
+#include <algorithm>
+
 namespace flowgate::audit {
 namespace {
 
 class DatabaseSource final : public AuditSource {
  public:
   DatabaseSource(AuditDb& db, EventFilter filter) : db_(db), filter_(std::move(filter)) {}
+  DatabaseSource(std::unique_ptr<AuditDb> owned, EventFilter filter)
+      : owned_(std::move(owned)), db_(*owned_), filter_(std::move(filter)) {}
   const std::string& name() const override { return db_.path(); }
   bool complete() const override {
     return filter_.instance_id.empty() && filter_.workflow_id.empty() && !filter_.since_ms &&
@@ -54,8 +58,22 @@ class DatabaseSource final : public AuditSource {
     if (cursor->error()) return fail(*cursor->error());
     return {};
   }
+  // The second connection opens its own read transaction, which may see events a live writer
+  // committed since this one began: positions only grow (a commit appends), so limiting it to
+  // this connection's newest position gives it exactly the same rows.
+  Result<std::unique_ptr<AuditSource>> open_event_reader() override {
+    auto last = db_.last_position();
+    if (!last) return fail(last.error());
+    auto db = AuditDb::open(db_.path());
+    if (!db) return fail(db.error());
+    EventFilter filter = filter_;
+    filter.until_position = filter.until_position ? std::min(*filter.until_position, *last) : *last;
+    return std::unique_ptr<AuditSource>(
+        std::make_unique<DatabaseSource>(std::move(*db), std::move(filter)));
+  }
 
  private:
+  std::unique_ptr<AuditDb> owned_;  // when the source opened its own connection
   AuditDb& db_;
   EventFilter filter_;
 };

@@ -1,6 +1,6 @@
 // Where an audit reads a history from: a database file (AuditDb) or an export file (export.h).
 // Verify runs the same checks on both, so an auditor can re-verify an export offline.
-// Thread-safety: a source belongs to one thread.
+// Thread-safety: a source belongs to one thread at a time.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +42,12 @@ class AuditSource {
   }
   // Every event by position; `fn` returns false to stop early.
   virtual Result<void> each_event(const std::function<bool(const EventRow&)>& fn) = 0;
+  // A source of its own (for another thread) whose each_event() returns exactly the events this
+  // one's does, read through a second connection: so reading can overlap the checks. Null when the
+  // source cannot be read twice (an export file).
+  virtual Result<std::unique_ptr<AuditSource>> open_event_reader() {
+    return std::unique_ptr<AuditSource>();
+  }
 };
 
 // A database, read through `db` (which must outlive the source), optionally filtered.

@@ -160,12 +160,28 @@ class Verifier {
             [this](const CheckedEvent& e) { on_checked(*static_cast<Tracker*>(e.tag), e); }},
         options_.fold_batch_events);
     std::int64_t read = 0;
-    auto scanned = source_.each_event([&](const EventRow& row) {
-      worker_->add(row);
-      progress.tick(++read);
-      if ((read & 0xfff) == 0) compare_ready();
-      return true;
-    });
+    Result<void> scanned;
+    std::unique_ptr<AuditSource> events;  // read on a thread of their own
+    if (options_.fold_thread && options_.read_thread) {
+      auto second = source_.open_event_reader();
+      if (second) events = std::move(*second);  // else read on this thread, as without one
+    }
+    if (events) {
+      scanned = worker_->add_all(
+          [&](const std::function<bool(const EventRow&)>& fn) { return events->each_event(fn); },
+          [&](std::size_t n) {
+            read += static_cast<std::int64_t>(n);
+            progress.tick(read);
+            compare_ready();
+          });
+    } else {
+      scanned = source_.each_event([&](const EventRow& row) {
+        worker_->add(row);
+        progress.tick(++read);
+        if ((read & 0xfff) == 0) compare_ready();
+        return true;
+      });
+    }
     progress.finish();
     worker_->finish();
     compare_ready();

@@ -39,6 +39,7 @@ struct VerifyOptions {
   bool all_checkpoints = false;               // recompute every checkpoint, not only the newest
   bool fold = true;                           // compare each instance's fold with its snapshot
   bool fold_thread = true;                    // fold on a second thread while reading
+  bool read_thread = true;            // with fold_thread, a database is read on a third thread too
   std::size_t fold_batch_events = 0;  // events handed to that thread at a time; 0 = the default
   int progress = -1;                  // -1 = when stderr is a terminal, 0 = never, 1 = always
 };

@@ -17,9 +17,11 @@ using flowgate::testing::TempDir;
 namespace {
 
 audit::VerifyReport verified(const std::string& db, bool all_checkpoints = false,
-                             bool fold_thread = true, std::size_t batch_events = 0) {
+                             bool fold_thread = true, std::size_t batch_events = 0,
+                             bool read_thread = true) {
   audit::VerifyOptions o;
   o.fold_batch_events = batch_events;
+  o.read_thread = read_thread;
   o.sections = &testing::audit_sections();
   o.hooks = testing::audit_hooks();
   o.all_checkpoints = all_checkpoints;
@@ -115,15 +117,49 @@ TEST_CASE("verify names the same findings on two threads as on one", "[audit][ve
             "seq = 4"});
   auto two = verified(db, true, /*fold_thread=*/true);
   auto one = verified(db, true, /*fold_thread=*/false);
-  // Batches of 3 events: the queue to the worker fills, so the reader hashes for it.
+  // Batches of 3 events: the queues fill, so the reading thread and the reader fold and hash for
+  // the worker.
   auto shared = verified(db, true, /*fold_thread=*/true, /*batch_events=*/3);
+  // Read on the reader's own thread (as an export is).
+  auto unread = verified(db, true, /*fold_thread=*/true, /*batch_events=*/3, /*read_thread=*/false);
   INFO(kinds(two));
   REQUIRE_FALSE(two.ok());
   CHECK(kinds(two) == kinds(one));
   CHECK(kinds(shared) == kinds(one));
+  CHECK(kinds(unread) == kinds(one));
   for (const char* id : {"ltc-2", "itr-3", "itr-8"}) {
     CHECK(kinds(two).find(id) != std::string::npos);
   }
+}
+
+TEST_CASE("a second reader of the events reads exactly what the first one sees beside a writer",
+          "[audit][verify]") {
+  TempDir dir;
+  auto path = tampered(dir, {});
+  auto db = audit::AuditDb::open(path);
+  REQUIRE(db);
+  auto source = audit::database_source(**db);
+  auto seen = (*db)->last_position();
+  REQUIRE(seen);
+  {  // A writer appends an event after the first connection began its read transaction.
+    SQLite::Database writer(path, SQLite::OPEN_READWRITE);
+    writer.exec(
+        "INSERT INTO events (position, instance_id, seq, at_ms, type, actor, body, prev_hash, "
+        "hash) SELECT position + 1, instance_id, seq + 1, at_ms, type, actor, body, hash, hash "
+        "FROM events ORDER BY position DESC LIMIT 1");
+  }
+  auto second = source->open_event_reader();
+  REQUIRE(second);
+  REQUIRE(*second != nullptr);
+  std::int64_t events = 0, last = 0;
+  auto read = (*second)->each_event([&](const audit::EventRow& row) {
+    ++events;
+    last = row.position;
+    return true;
+  });
+  REQUIRE(read);
+  CHECK(events == *seen);
+  CHECK(last == *seen);
 }
 
 // Not run by default: writes the sample database to $FLOWGATE_SAMPLE_DB for trying the verbs by
