@@ -100,13 +100,15 @@ bool EventHasher::splice(const EventRow& row) {
   buffer_ += R"({"actor":)";
   buffer_ += row.actor;
   buffer_ += R"(,"at":)";
-  buffer_ += fmt::format_int(row.at_ms).c_str();
+  const fmt::format_int at(row.at_ms);
+  buffer_.append(at.data(), at.size());
   buffer_ += R"(,"body":)";
   buffer_ += row.body;
   buffer_ += R"(,"instance":")";
   buffer_ += row.instance_id;
   buffer_ += R"(","seq":)";
-  buffer_ += fmt::format_int(row.seq).c_str();
+  const fmt::format_int seq(row.seq);
+  buffer_.append(seq.data(), seq.size());
   buffer_ += R"(,"type":")";
   buffer_ += row.type;
   buffer_ += R"("})";

@@ -17,26 +17,58 @@ std::string short_json(const nlohmann::json& j) {
   return s;
 }
 
+// Appends `s` as a JSON string exactly as nlohmann's dump (non-ASCII unescaped, invalid UTF-8
+// replaced) writes it: directly when nothing in it needs escaping, else through nlohmann.
+void append_json_string(std::string& out, std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
+      out += nlohmann::json(std::string(s))
+                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return;
+    }
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+// The workflow's fields in the order of nlohmann's object (std::map<std::string, json>), sorted
+// once per definition: verify writes the data of every instance.
+const std::vector<std::size_t>& fields_by_name(const Workflow& wf) {
+  thread_local const Workflow* cached = nullptr;
+  thread_local std::size_t cached_size = 0;
+  thread_local std::vector<std::size_t> order;
+  if (cached != &wf || cached_size != wf.fields.size()) {
+    order.resize(wf.fields.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return wf.fields[a].name < wf.fields[b].name; });
+    cached = &wf;
+    cached_size = wf.fields.size();
+  }
+  return order;
+}
+
 // data_to_json(data, wf).dump() as the store writes it (compact, keys sorted, non-ASCII
 // unescaped), written field by field without building the object: verify compares it with every
 // instance row.
 std::string data_text(const std::vector<Value>& data, const Workflow& wf) {
-  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
-  const std::size_t n = std::min(data.size(), wf.fields.size());
-  thread_local std::vector<std::size_t> order;
-  order.clear();
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!data[i].is_null()) order.push_back(i);
-  }
-  // The order of nlohmann's object (std::map<std::string, json>).
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return wf.fields[a].name < wf.fields[b].name; });
   std::string out = "{";
-  for (std::size_t i : order) {
+  for (std::size_t i : fields_by_name(wf)) {
+    if (i >= data.size() || data[i].is_null()) continue;
     if (out.size() > 1) out += ',';
-    out += nlohmann::json(wf.fields[i].name).dump(-1, ' ', false, kReplace);
+    append_json_string(out, wf.fields[i].name);
     out += ':';
-    out += data[i].to_json().dump(-1, ' ', false, kReplace);
+    const Value& v = data[i];
+    if (v.type() == Type::kBool) {
+      out += v.as_bool() ? "true" : "false";
+    } else if (v.type() == Type::kInt) {
+      out += fmt::format_int(v.as_int()).c_str();
+    } else if (v.type() == Type::kString || v.type() == Type::kEnum) {
+      append_json_string(out, v.as_string());
+    } else {
+      append_json_string(out, v.to_string());
+    }
   }
   out += '}';
   return out;

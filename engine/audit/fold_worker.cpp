@@ -50,6 +50,7 @@ void FoldWorker::fill(Batch& b, const EventRow& row) {
   j.at_ms = row.at_ms;
   j.seq = row.seq;
   j.position = row.position;
+  j.id_hash = instance_id_hash(row.instance_id);
   b.jobs.push_back(j);
 }
 
@@ -160,12 +161,15 @@ bool FoldWorker::help(std::unique_lock<std::mutex>& lock, EventHasher& hasher) {
 }
 
 void FoldWorker::route(Batch& b) {
-  constexpr std::size_t kAhead = 8;
+  constexpr std::size_t kSlotAhead = 16, kTrackerAhead = 8;
   const std::size_t n = b.jobs.size();
-  auto prefetch = [&](Job& j) { j.id_hash = callbacks_.prefetch(row_of(b, j).instance_id); };
-  for (std::size_t i = 0; i < n && i < kAhead; ++i) prefetch(b.jobs[i]);
+  for (std::size_t i = 0; i < n && i < kSlotAhead; ++i) callbacks_.prefetch_slot(b.jobs[i].id_hash);
+  for (std::size_t i = 0; i < n && i < kTrackerAhead; ++i) {
+    callbacks_.prefetch_tracker(b.jobs[i].id_hash);
+  }
   for (std::size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n) prefetch(b.jobs[i + kAhead]);
+    if (i + kSlotAhead < n) callbacks_.prefetch_slot(b.jobs[i + kSlotAhead].id_hash);
+    if (i + kTrackerAhead < n) callbacks_.prefetch_tracker(b.jobs[i + kTrackerAhead].id_hash);
     Job& j = b.jobs[i];
     const EventRoute r = callbacks_.route(row_of(b, j), j.id_hash);
     j.tag = r.tag;
@@ -241,8 +245,16 @@ void FoldWorker::hand_back(bool make_room) {
       if (!help(lock, reader_hasher_)) cv_.wait(lock);
     }
   }
+  constexpr std::size_t kAhead = 8;  // the tags (trackers) of the events after, loading meanwhile
   for (auto& b : ready) {
-    for (const Job& j : b->jobs) {
+    const std::size_t n = b->jobs.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n && b->jobs[i + kAhead].tag != nullptr) {
+        const auto* tag = static_cast<const char*>(b->jobs[i + kAhead].tag);
+        __builtin_prefetch(tag);
+        __builtin_prefetch(tag + 64);
+      }
+      const Job& j = b->jobs[i];
       const EventRow row = row_of(*b, j);
       callbacks_.checked(CheckedEvent{row, j.tag, j.content_ok});
     }

@@ -65,20 +65,29 @@ struct CheckedEvent {
   bool content_ok;
 };
 
-// Where an event goes: what the reader attaches to it, the slot to fold it into (null: hash only),
-// and whether it is the event the instance's snapshot names as its newest (compare after it).
+// Where an event goes: what the reader attaches to it (null, or the address of what `checked`
+// reads first: it is loaded into the cache a few events ahead), the slot to fold it into (null:
+// hash only), and whether it is the event the instance's snapshot names as its newest (compare
+// after it).
 struct EventRoute {
   void* tag = nullptr;
   FoldSlot* slot = nullptr;
   bool last = false;
 };
 
+// The hash route() is handed with each event's instance id (computed where the row is copied,
+// so on the reading thread when there is one).
+inline std::uint64_t instance_id_hash(std::string_view id) {
+  return std::hash<std::string_view>{}(id);
+}
+
 // What the reader thread supplies: `route` for every event, in order, when its batch is complete
-// (`prefetch` is called a few events ahead with the instance id route will look up, so that the
-// lookups of a batch overlap their cache misses; what it returns, the id's hash, is handed to
-// route); `checked` for every event, in order, once hashed.
+// (`prefetch_slot` is called some events ahead with the id hash route will look up, then
+// `prefetch_tracker` a few events ahead, so that the lookups of a batch overlap their cache
+// misses); `checked` for every event, in order, once hashed.
 struct FoldCallbacks {
-  std::function<std::uint64_t(std::string_view instance_id)> prefetch;
+  std::function<void(std::uint64_t id_hash)> prefetch_slot;
+  std::function<void(std::uint64_t id_hash)> prefetch_tracker;
   std::function<EventRoute(const EventRow&, std::uint64_t id_hash)> route;
   std::function<void(const CheckedEvent&)> checked;
 };
