@@ -3,6 +3,8 @@
 // SQLiteCpp loop with the same pragmas and batch sizes in the same run (ratio engine / raw).
 // `--instances N` also measures peak RSS with N instances in the database (only hot ones cached).
 // `--only FULL:64` runs one configuration (profiling). `--smoke` runs a tiny size (CI).
+// `--inline-checkpoints`: SQLite's autocheckpoint inside the commits instead of the background
+// WAL checkpointer (for comparison).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -92,6 +94,8 @@ void remove_db(const std::string& db) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db + suffix);
 }
 
+bool g_background_checkpoints = true;
+
 // A fresh database with the bench workflow.
 std::unique_ptr<Engine> open_fresh_engine(const std::string& db, bool full, bool overlap = true) {
   static SectionRegistry none;
@@ -102,6 +106,7 @@ std::unique_ptr<Engine> open_fresh_engine(const std::string& db, bool full, bool
   o.db_path = db;
   o.synchronous_full = full;
   o.overlap_commits = overlap;
+  o.background_checkpoints = g_background_checkpoints;
   auto engine = Engine::open(o, catalog, std::make_shared<SystemClock>(), none);
   if (!engine) {
     std::fprintf(stderr, "%s\n", engine.error().to_string().c_str());
@@ -276,6 +281,8 @@ int main(int argc, char** argv) {
       per_submitter_total = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc)
       only = argv[++i];
+    else if (!std::strcmp(argv[i], "--inline-checkpoints"))
+      g_background_checkpoints = false;
   }
   if (smoke) per_submitter_total = 256;
   std::string dir = std::filesystem::temp_directory_path() / "flowgate-bench-engine";

@@ -2,9 +2,12 @@
 // the Unix socket (JSON-RPC, one request in flight per client) with 1, 16 and 64 concurrent
 // clients, next to the same commands submitted to the in-process engine by as many threads in the
 // same run (ratio socket / engine). Then the latency at half the peak socket rate (64 clients,
-// paced: spread evenly, then in bursts). Durable commits (synchronous=FULL), one database, the
-// server in this process on its own I/O thread. `--smoke` runs a tiny size (CI); `--seconds S` sets
-// the length of each run.
+// paced: spread evenly, then in bursts). `--clients N` runs only the row for N clients;
+// `--inline-checkpoints` uses SQLite's autocheckpoint inside commits instead of the background
+// WAL checkpointer (for comparison). Durable
+// commits (synchronous=FULL), one database, the server in this process on its own I/O thread.
+// `--smoke` runs a tiny size (CI); `--seconds S` sets the length of each run.
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -117,9 +120,13 @@ Figures timed(int threads, double seconds, int min_ops, Body body) {
 int main(int argc, char** argv) {
   bool smoke = false;
   double seconds = 2.0;
+  int only = 0;  // --clients N: that row alone, then the paced runs (profiling)
+  bool background_checkpoints = true;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--smoke") == 0) smoke = true;
     if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = std::atof(argv[++i]);
+    if (std::strcmp(argv[i], "--clients") == 0 && i + 1 < argc) only = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--inline-checkpoints") == 0) background_checkpoints = false;
   }
   if (smoke) seconds = 0.05;
   int min_ops = smoke ? 5 : 50;
@@ -138,6 +145,7 @@ int main(int argc, char** argv) {
   catalog->add(wf.workflow);
   EngineOptions options;
   options.db_path = db;
+  options.background_checkpoints = background_checkpoints;
   auto engine = Engine::open(options, catalog, std::make_shared<SystemClock>(), none);
   if (!engine) {
     std::fprintf(stderr, "%s\n", engine.error().to_string().c_str());
@@ -153,7 +161,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", srv.error().to_string().c_str());
     return 1;
   }
-  std::thread io([&] { (*srv)->run(); });
+  std::thread io([&] {
+    pthread_setname_np(pthread_self(), "fg-io");  // apart from the clients in top -H and perf
+    (*srv)->run();
+  });
   for (int i = 0; i < 200 && !server::RpcClient::connect(socket); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -174,6 +185,7 @@ int main(int argc, char** argv) {
               "socket rt/s", "p50 ms", "p99 ms", "ratio");
   double peak = 0;
   for (int clients : {1, 16, 64}) {
+    if (only > 0 && clients != only) continue;
     Figures direct = timed(clients, seconds, min_ops, [&](int t, int i) {
       Command c;
       c.kind = CommandKind::kFire;

@@ -61,6 +61,8 @@ struct EngineOptions {
   // Decide the next batch while the previous one commits (false: only once it is durable; for
   // comparing the two in benchmarks).
   bool overlap_commits = true;
+  // Checkpoint the WAL on a thread of its own rather than inside a group commit (StoreOptions).
+  bool background_checkpoints = true;
 };
 
 struct CommandOutcome {

@@ -18,6 +18,7 @@
 #include "store/json_text.h"
 #include "store/schema.h"
 #include "store/sqlite_util.h"
+#include "store/wal_checkpointer.h"
 
 namespace flowgate {
 
@@ -159,6 +160,8 @@ struct Store::Impl {
   std::map<std::string, SQLite::Statement> list_queries;  // by SQL text (one per filter shape)
   // JSON text of the row being written (two: a row may have two JSON columns).
   store_internal::JsonText json_a, json_b;
+  // Writer: checkpoints the WAL off the commit path. Last: its thread stops before `db` closes.
+  std::unique_ptr<store_internal::WalCheckpointer> checkpointer;
 
   Impl(StoreOptions o, SQLite::Database d) : options(std::move(o)), db(std::move(d)) {}
 
@@ -284,7 +287,8 @@ const StoreOptions& Store::options() const { return impl_->options; }
 
 namespace {
 
-void configure_writer(SQLite::Database& db, const StoreOptions& o) {
+// Returns whether the database is in WAL mode (an in-memory database is not).
+bool configure_writer(SQLite::Database& db, const StoreOptions& o) {
   const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
   if (mode != "wal" && mode != "memory") {
     throw SQLite::Exception(
@@ -295,6 +299,7 @@ void configure_writer(SQLite::Database& db, const StoreOptions& o) {
   db.exec("PRAGMA foreign_keys = ON");
   db.exec("PRAGMA cache_size = -32768");  // 32 MiB: instance upserts touch pages all over
   if (o.max_page_count > 0) db.exec(fmt::format("PRAGMA max_page_count = {}", o.max_page_count));
+  return mode == "wal";
 }
 
 }  // namespace
@@ -362,11 +367,17 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     }
     SQLite::Database db(path, SQLite::OPEN_READWRITE | (exists ? 0 : SQLite::OPEN_CREATE),
                         options.busy_timeout_ms);
-    configure_writer(db, options);
+    const bool wal = configure_writer(db, options);
     auto migrated =
         store_internal::migrate(db, store_internal::migrations(), kSchemaVersion, inspect_options);
     if (!migrated) return fail(std::move(migrated.error()));
     auto impl = std::make_unique<Impl>(options, std::move(db));
+    if (wal && options.background_checkpoints) {
+      impl->checkpointer =
+          std::make_unique<store_internal::WalCheckpointer>(store_internal::WalCheckpointerOptions{
+              .path = path, .synchronous_full = options.synchronous_full});
+      impl->checkpointer->attach(impl->db.getHandle());
+    }
     {
       StatementScope q(impl->statement(kMaxInstanceNumber));
       if (q->executeStep()) impl->max_instance_number = q->getColumn(0).getInt64();

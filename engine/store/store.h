@@ -28,6 +28,9 @@ struct StoreOptions {
   bool synchronous_full = true;     // PRAGMA synchronous=FULL (default) or NORMAL
   int busy_timeout_ms = 5000;       // bounded wait for a lock held by another process
   std::int64_t max_page_count = 0;  // 0 = unlimited; tests use it to simulate a full disk
+  // Writer: WAL checkpoints on a thread of their own, off the commit path (wal_checkpointer.h);
+  // false = SQLite's autocheckpoint inside the commit that fills the log (benchmarks compare).
+  bool background_checkpoints = true;
   // On open, PRAGMA quick_check (reads every page, ~2 ms per MiB) runs when the file is at most
   // this large; otherwise only the header and schema are checked and `flowgate verify` does the
   // deep check. 0 = never. kQuickCheckDefault = 64 MiB for a writer and never for a reader
