@@ -15,6 +15,8 @@
 // Findings are values in the report; an error is returned only when the source cannot be read.
 // Memory: one small record per instance, plus the folded state of instances whose history is still
 // being read (released at each instance's last event).
+// Threads: a database is read on one thread (a second read-only connection), checked on the
+// calling thread and folded on a third; an export on two (fold_thread, read_thread).
 // Thread-safety: verify() may run on any thread; options are read-only.
 #pragma once
 
