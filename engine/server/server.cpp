@@ -35,28 +35,48 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kMaxPendingOutput = 16u << 20;
 constexpr std::size_t kMaxWriteGather = 64;  // messages per write
 
-// Commands submitted to the engine whose answer has not been handed to the I/O thread yet: the
+// Engine answers on their way to the I/O thread. The engine calls back on its committer thread
+// for every command of a group commit; the answers queue here and the I/O thread is woken once
+// per burst, not once per answer. Also counts the commands whose answer has not arrived, so the
 // server is not torn down while the engine may still call back into it.
-class Outstanding {
+class EngineAnswers {
  public:
-  void add() {
+  void expect() {
     std::lock_guard lock(mu_);
-    ++n_;
+    ++expected_;
   }
-  void done() {
+  // Engine thread. True when the queue was empty: the caller must schedule drain(), then call
+  // settle() (last: the server may be torn down once every answer has settled).
+  bool arrive(Engine::Done done, Result<CommandOutcome> result) {
     std::lock_guard lock(mu_);
-    --n_;
+    const bool first = ready_.empty();
+    ready_.emplace_back(std::move(done), std::move(result));
+    return first;
+  }
+  void settle() {
+    std::lock_guard lock(mu_);
+    --expected_;
     cv_.notify_all();  // under the lock: the waiter may destroy this once it sees zero
+  }
+  // I/O thread: delivers what has arrived, in order.
+  void drain() {
+    std::vector<std::pair<Engine::Done, Result<CommandOutcome>>> batch;
+    {
+      std::lock_guard lock(mu_);
+      batch.swap(ready_);
+    }
+    for (auto& [done, result] : batch) done(std::move(result));
   }
   void wait_none() {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return n_ == 0; });
+    cv_.wait(lock, [&] { return expected_ == 0; });
   }
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  std::size_t n_ = 0;
+  std::size_t expected_ = 0;
+  std::vector<std::pair<Engine::Done, Result<CommandOutcome>>> ready_;
 };
 
 // A watcher's read-only store connection, used by one worker at a time.
@@ -114,7 +134,7 @@ struct Server::Impl final : Executor {
   asio::steady_timer grace{io};
   asio::steady_timer accept_retry{io};
   asio::thread_pool workers;
-  Outstanding outstanding;
+  EngineAnswers answers;
   std::unique_ptr<Dispatcher> dispatcher;
 
   std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> connections;
@@ -138,19 +158,20 @@ struct Server::Impl final : Executor {
   ~Impl() override {
     if (subscribed) engine.unsubscribe(listener);
     workers.join();
-    outstanding.wait_none();
+    answers.wait_none();
     connections.clear();
     if (bound) unlink(options.socket_path.c_str());
   }
 
   // --- Executor -----------------------------------------------------------------------------
   void offload(std::function<void()> work) override { asio::post(workers, std::move(work)); }
-  // The engine answers on its committer thread; the answer moves to the I/O thread at once.
+  // The engine answers on its committer thread; the answers move to the I/O thread in bursts.
   void run_command(Engine& e, Command command, Engine::Done done) override {
-    outstanding.add();
+    answers.expect();
     e.submit(std::move(command), [this, done = std::move(done)](Result<CommandOutcome> r) mutable {
-      asio::post(io, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
-      outstanding.done();
+      if (answers.arrive(std::move(done), std::move(r)))
+        asio::post(io, [this] { answers.drain(); });
+      answers.settle();
     });
   }
   void post(std::function<void()> fn) override { asio::post(io, std::move(fn)); }
