@@ -1,5 +1,6 @@
 // The core measures of one bucket (report.h core_measures; docs/report.md defines each one).
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <set>
@@ -52,6 +53,54 @@ json spread(std::vector<std::int64_t> values) {
           {"p90", text_or_null(p90)}};
 }
 
+// A recorded number: an int or a decimal (which events carry as its text, "0.7"); none for null
+// or anything else.
+std::optional<double> number_of(const json& v) {
+  if (v.is_number()) return v.get<double>();
+  if (!v.is_string()) return std::nullopt;
+  const auto& text = v.get_ref<const std::string&>();
+  double out = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(out)) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+// Applies the fields of `values` a measure reads; `to` picks the new value of a change.
+void record(CoreLog::Recorded& r, const json& values, bool changes) {
+  if (!values.is_object()) return;
+  auto apply = [&](const char* field, std::optional<double>& slot) {
+    auto it = values.find(field);
+    if (it == values.end()) return;
+    if (!changes) {
+      slot = number_of(*it);
+    } else if (auto to = it->find("to"); it->is_object() && to != it->end()) {
+      slot = number_of(*to);
+    }
+  };
+  apply(kScoreField, r.score);
+  apply(kSatisfactionField, r.satisfaction);
+}
+
+// Score bands of the calibration: [0, 0.2), [0.2, 0.4), [0.4, 0.6), [0.6, 0.8), [0.8, 1].
+constexpr double kBandFrom[] = {0.0, 0.2, 0.4, 0.6, 0.8};
+constexpr const char* kBandLabel[] = {"0.0-0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8", "0.8-1.0"};
+constexpr std::size_t kBands = std::size(kBandFrom);
+
+// The band of a score in [0, 1]; none outside (a score the workflow's bounds would refuse).
+std::optional<std::size_t> band_of(double score) {
+  if (!(score >= 0.0 && score <= 1.0)) return std::nullopt;
+  std::size_t k = kBands - 1;
+  while (k > 0 && score < kBandFrom[k]) --k;
+  return k;
+}
+
+json mean_or_null(double sum, std::int64_t count) {
+  if (count <= 0) return nullptr;
+  return std::round(sum / static_cast<double>(count) * 10000.0) / 10000.0;
+}
+
 }  // namespace
 
 std::uint32_t CoreLog::intern(const std::string& text) {
@@ -76,11 +125,21 @@ void CoreLog::add(const EventRecord& e) {
     entry.kind = Kind::kStarted;
     entry.to = intern(text("state"));
     entries_.push_back(entry);
+    recorded_.emplace_back();
+    if (auto data = e.body.find("data"); data != e.body.end()) {
+      record(recorded_.back(), *data, false);
+    }
     return;
   }
   auto it = instance_ids_.find(e.instance_id);
   if (it == instance_ids_.end()) return;
   entry.instance = it->second;
+  if (e.type == "transitioned" || e.type == "data_changed") {
+    if (auto changes = e.body.find("changes"); changes != e.body.end()) {
+      record(recorded_[entry.instance], *changes, true);
+    }
+    if (e.type == "data_changed") return;
+  }
   if (e.type == "transitioned") {
     entry.kind = Kind::kMoved;
     entry.from = intern(text("from"));
@@ -109,6 +168,57 @@ json core_measures(const ProcessShape& shape, std::span<const EventRecord> event
   for (const EventRecord& e : events) log.add(e);
   return core_measures(shape, log);
 }
+
+namespace {
+
+// The win rate of scored deals against their score, per score band: `count` closed instances
+// whose last score fell in the band, of them `won`, `win_rate` = won ÷ count, `mean_score` over
+// them, and `open` = scored instances still open. Closed without a win is a loss (as `outcomes`).
+json calibration(const ProcessShape& shape, const CoreLog& log,
+                 const std::vector<Journey>& journeys) {
+  std::int64_t count[kBands] = {}, won[kBands] = {}, open[kBands] = {};
+  double sum[kBands] = {};
+  for (std::uint32_t i = 0; i < journeys.size(); ++i) {
+    const auto& score = log.recorded(i).score;
+    if (!score) continue;
+    auto k = band_of(*score);
+    if (!k) continue;
+    const Journey& j = journeys[i];
+    if (!j.completed && !j.cancelled) {
+      ++open[*k];
+      continue;
+    }
+    ++count[*k];
+    sum[*k] += *score;
+    const StateShape* end = j.completed ? shape.state(log.name(j.end_state)) : nullptr;
+    if (end != nullptr && end->outcome == "won") ++won[*k];
+  }
+  json bands = json::array();
+  for (std::size_t k = 0; k < kBands; ++k) {
+    bands.push_back({{"band", kBandLabel[k]},
+                     {"count", count[k]},
+                     {"won", won[k]},
+                     {"win_rate", rate(won[k], count[k])},
+                     {"mean_score", mean_or_null(sum[k], count[k])},
+                     {"open", open[k]}});
+  }
+  return bands;
+}
+
+// Customer satisfaction: `count` instances that recorded one (their last value), its `mean`.
+json satisfaction(const CoreLog& log) {
+  std::int64_t count = 0;
+  double sum = 0;
+  for (std::uint32_t i = 0; i < log.instances(); ++i) {
+    if (const auto& s = log.recorded(i).satisfaction) {
+      ++count;
+      sum += *s;
+    }
+  }
+  return {{"count", count}, {"mean", mean_or_null(sum, count)}};
+}
+
+}  // namespace
 
 json core_measures(const ProcessShape& shape, const CoreLog& log) {
   std::vector<Journey> journeys(log.instances());
@@ -353,6 +463,8 @@ json core_measures(const ProcessShape& shape, const CoreLog& log) {
                            {"count", count}});
   }
   out["transitions"] = std::move(transitions);
+  if (shape.scored) out["calibration"] = calibration(shape, log, journeys);
+  if (shape.rated) out["satisfaction"] = satisfaction(log);
   return out;
 }
 

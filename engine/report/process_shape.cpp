@@ -81,6 +81,10 @@ ProcessShape process_shape(const Workflow& wf) {
   p.name = wf.name;
   p.version = wf.version;
   p.initial = wf.initial;
+  for (const auto& f : wf.fields) {
+    if (f.name == kScoreField) p.scored = true;
+    if (f.name == kSatisfactionField) p.rated = true;
+  }
   for (const auto& s : wf.states) {
     StateShape shape{s.id,         s.name.empty() ? s.id : s.name, s.stage, -1, s.terminal, "",
                      tier_of(s.id)};

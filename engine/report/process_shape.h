@@ -6,7 +6,9 @@
 // - a terminal state is a win when every path from the initial state to it passes through every
 //   stage (no stage can be skipped on the way), a loss otherwise; with fewer than two stages no
 //   terminal state is classified;
-// - a state whose id is `l<N>_...` (L1, L2, L3 in the domain's words) belongs to tier N.
+// - a state whose id is `l<N>_...` (L1, L2, L3 in the domain's words) belongs to tier N;
+// - a data field `win_probability` (decimal 0..1) is the supporter's score of a deal, a data field
+//   `satisfaction` (a number) the customer satisfaction recorded for an instance.
 // Thread-safety: plain values.
 #pragma once
 
@@ -19,6 +21,11 @@
 #include "definition/workflow.h"
 
 namespace flowgate::report {
+
+// The data fields some measures read, by name (the shipped LTC and presales workflows record the
+// score, ITR records satisfaction at the return visit).
+inline constexpr const char* kScoreField = "win_probability";
+inline constexpr const char* kSatisfactionField = "satisfaction";
 
 struct StateShape {
   std::string id;
@@ -44,6 +51,8 @@ struct ProcessShape {
   std::vector<std::string> stages;  // in order of first appearance in the file
   std::vector<StateShape> states;   // file order
   std::vector<EdgeShape> edges;     // one per (from, to, event); `from = "*"` expanded
+  bool scored = false;              // declares kScoreField: the report has score calibration
+  bool rated = false;               // declares kSatisfactionField: the report has satisfaction
 
   const StateShape* state(std::string_view id) const;
   // The stage index of a state, -1 when unknown or without a stage.

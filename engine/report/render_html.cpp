@@ -303,6 +303,11 @@ std::string period_section(const std::string& workflow, const json& p) {
          m("service_levels", "ola_on_time_rate", at(sl, "ola_on_time_rate")));
   }
   card("reopen rate", pct(at(r, "rate")), m("reopen", "rate", at(r, "rate")));
+  if (p.contains("satisfaction")) {
+    const json& s = at(p, "satisfaction");
+    card("customer satisfaction (mean)", at(s, "mean").is_null() ? "–" : str(at(s, "mean")),
+         m("satisfaction", "mean", at(s, "mean")));
+  }
   card("cycle time p50",
        str(at(at(p, "cycle_time"), "p50")).empty() ? "–" : str(at(at(p, "cycle_time"), "p50")),
        m("cycle_time", "p50_ms", at(at(p, "cycle_time"), "p50_ms")));
@@ -339,6 +344,20 @@ std::string period_section(const std::string& workflow, const json& p) {
           "<td{}>{}</td></tr>",
           m("gates", gate + ".median_time_to_decision_ms", at(g, "median_time_to_decision_ms")),
           esc(at(g, "median_time_to_decision")));
+    }
+    out += "</table>";
+  }
+  if (p.contains("calibration")) {
+    out +=
+        "<table><caption>Win rate of scored deals against their score</caption><tr><th>score</th>"
+        "<th>closed</th><th>won</th><th>win rate</th><th>mean score</th><th>open</th></tr>";
+    for (const auto& b : at(p, "calibration")) {
+      const std::string label = str(at(b, "band"));
+      out += fmt::format("<tr><td>{}</td>", html_escape(label));
+      for (const char* k : {"count", "won", "win_rate", "mean_score", "open"}) {
+        out += cell(k, at(b, k), m("calibration", label + "." + k, at(b, k)));
+      }
+      out += "</tr>";
     }
     out += "</table>";
   }

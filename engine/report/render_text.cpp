@@ -26,7 +26,7 @@ std::string row_label(const std::string& section, const json& row) {
                        row.value("event", ""));
   }
   if (section == "escalation") return fmt::format("tier{}", row.value("tier", 0));
-  for (const char* field : {"state", "stage", "clock", "gate"}) {
+  for (const char* field : {"state", "stage", "clock", "gate", "band"}) {
     if (auto it = row.find(field); it != row.end() && it->is_string()) return *it;
   }
   return "?";
@@ -182,6 +182,21 @@ void period_table(std::string& out, const json& p) {
                          dur(at(s, "p50_business_ms")), dur(at(s, "p90_business_ms")),
                          num(at(s, "open")));
     }
+  }
+  if (p.contains("calibration")) {
+    out +=
+        "  win rate of scored deals against their score (closed, won, win rate, mean score, "
+        "open)\n";
+    for (const auto& b : at(p, "calibration")) {
+      out += fmt::format("    score {:<22} {:>6}  {:>6}  {:>7}  {:>6}  {:>6}\n",
+                         text(at(b, "band")), num(at(b, "count")), num(at(b, "won")),
+                         pct(at(b, "win_rate")), num(at(b, "mean_score")), num(at(b, "open")));
+    }
+  }
+  if (p.contains("satisfaction")) {
+    const json& s = at(p, "satisfaction");
+    out += fmt::format("  customer satisfaction: mean {} over {} recorded\n", num(at(s, "mean")),
+                       num(at(s, "count")));
   }
   if (p.contains("gates") && !at(p, "gates").empty()) {
     out += "  gates (rounds, decided, go, kill, hold, recycle, pass rate, median decision)\n";

@@ -99,19 +99,38 @@ Result<json> parse_column(std::string_view text, const audit::EventRow& row, con
 // events (plugins/sla/report.h, plugins/gate/report.h).
 bool measured(std::string_view type) {
   return type == "instance_started" || type == "transitioned" || type == "migrated" ||
-         type == "completed" || type == "cancelled" || type.starts_with("sla.") ||
-         type.starts_with("gate.");
+         type == "completed" || type == "cancelled" || type == "data_changed" ||
+         type.starts_with("sla.") || type.starts_with("gate.");
 }
 
-// Drops what no measure reads (instance data, payloads, data changes), so that a report over
-// millions of events holds only their skeleton in memory.
+// Of an object of data fields (start data, changes), only the fields a measure reads.
+void keep_measured_fields(json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end()) return;
+  json kept = json::object();
+  if (it->is_object()) {
+    for (const char* field : {kScoreField, kSatisfactionField}) {
+      if (auto f = it->find(field); f != it->end()) kept[field] = std::move(*f);
+    }
+  }
+  if (kept.empty()) {
+    body.erase(it);
+  } else {
+    *it = std::move(kept);
+  }
+}
+
+// Drops what no measure reads (instance data, payloads, data changes but the score and the
+// satisfaction), so that a report over millions of events holds only their skeleton in memory.
 json slim(std::string_view type, json body) {
   if (!body.is_object()) return json::object();
   if (type == "instance_started") {
-    body.erase("data");
+    keep_measured_fields(body, "data");
   } else if (type == "transitioned") {
     body.erase("payload");
-    body.erase("changes");
+    keep_measured_fields(body, "changes");
+  } else if (type == "data_changed") {
+    keep_measured_fields(body, "changes");
   } else if (type == "migrated") {
     body.erase("data");
     body.erase("dropped_fields");

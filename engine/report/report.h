@@ -50,7 +50,9 @@ PeriodKey period_of(std::int64_t at_ms, Period p);
 
 // The core events of a bucket (instance_started, transitioned, migrated, completed, cancelled),
 // compactly: state and event names interned, instance data, payloads and changes left out, so that
-// a report over millions of events stays small.
+// a report over millions of events stays small. Of the data, only the last value each instance
+// recorded for kScoreField and kSatisfactionField is kept (from its start data, its transitions'
+// and data_changed events' changes), as a number.
 class CoreLog {
  public:
   enum class Kind : std::uint8_t { kStarted, kMoved, kMigrated, kCompleted, kCancelled };
@@ -64,10 +66,18 @@ class CoreLog {
     bool automatic = false;  // moved by flowgate itself (actor principal "flowgate:...")
   };
 
+  // What an instance recorded in the fields the measures read; none = never set (or cleared).
+  struct Recorded {
+    std::optional<double> score;
+    std::optional<double> satisfaction;
+  };
+
   // Keeps the core events (in per-instance order); ignores every other type and the events of an
   // instance whose start it has not seen.
   void add(const EventRecord& e);
   const std::vector<Entry>& entries() const { return entries_; }
+  // By instance index (Entry::instance).
+  const Recorded& recorded(std::uint32_t instance) const { return recorded_[instance]; }
   const std::string& name(std::uint32_t id) const { return names_[id]; }
   std::size_t instances() const { return instance_ids_.size(); }
 
@@ -77,6 +87,7 @@ class CoreLog {
   std::unordered_map<std::string, std::uint32_t> name_ids_;
   std::unordered_map<std::string, std::uint32_t> instance_ids_;
   std::vector<Entry> entries_;
+  std::vector<Recorded> recorded_;
 };
 
 // The instances of one workflow that started in one period: their core events, and the events
@@ -104,7 +115,8 @@ Result<ReportData> collect(audit::AuditDb& db, const SectionRegistry& sections,
                            const ReportOptions& options);
 
 // The core measures of one bucket (docs/report.md lists every field): {instances, funnel,
-// outcomes, terminals, cycle_time, stage_time, state_time, escalation, reopen, transitions}.
+// outcomes, terminals, cycle_time, stage_time, state_time, escalation, reopen, transitions}, and
+// `calibration` (shape.scored) and `satisfaction` (shape.rated).
 nlohmann::json core_measures(const ProcessShape& shape, const CoreLog& log);
 // The same over events (each instance's in sequence order); other event types are skipped.
 nlohmann::json core_measures(const ProcessShape& shape, std::span<const EventRecord> events);

@@ -4,18 +4,12 @@
 #include "definition/loader.h"
 #include "report/process_shape.h"
 #include "unit/audit/audit_plugins.h"
+#include "unit/report/shipped.h"
 
 using namespace flowgate;
+using flowgate::testing::shipped;
 
 namespace {
-
-report::ProcessShape shipped(const std::string& name) {
-  auto loaded = load_workflow_file(
-      std::string(FLOWGATE_SOURCE_DIR) + "/workflows/" + name + ".toml", testing::audit_sections());
-  for (const auto& d : loaded.diagnostics.items()) UNSCOPED_INFO(d.to_string());
-  REQUIRE(loaded.ok());
-  return report::process_shape(*loaded.workflow);
-}
 
 std::string outcome(const report::ProcessShape& p, const std::string& state) {
   const report::StateShape* s = p.state(state);
