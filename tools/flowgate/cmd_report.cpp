@@ -134,7 +134,7 @@ int run_report(const ReportArgs& a) {
 CommandRegistrar report_verb(
     "report",
     "measures by workflow and period: funnel, win rate, stage times, SLA/OLA, escalation, "
-    "reopen, gates",
+    "reopen, gates, win rate per score band, customer satisfaction",
     [](CLI::App& sub) {
       auto a = std::make_shared<ReportArgs>();
       add_db_argument(sub, a->db);
