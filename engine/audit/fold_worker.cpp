@@ -166,6 +166,8 @@ bool FoldWorker::help(std::unique_lock<std::mutex>& lock, EventHasher& hasher) {
 void FoldWorker::route(Batch& b) {
   constexpr std::size_t kSlotAhead = 16, kTrackerAhead = 8;
   const std::size_t n = b.jobs.size();
+  b.first = routed_;
+  routed_ += static_cast<std::int64_t>(n);
   for (std::size_t i = 0; i < n && i < kSlotAhead; ++i) callbacks_.prefetch_slot(b.jobs[i].id_hash);
   for (std::size_t i = 0; i < n && i < kTrackerAhead; ++i) {
     callbacks_.prefetch_tracker(b.jobs[i].id_hash);
@@ -265,9 +267,14 @@ void FoldWorker::hand_back(bool make_room) {
   }
 }
 
-std::vector<FoldCompare> FoldWorker::take_compares() {
+std::vector<FoldCompare> FoldWorker::take_compares(std::int64_t checked) {
   std::lock_guard lock(mu_);
-  return std::move(compares_);
+  auto end = std::find_if(compares_.begin(), compares_.end(),
+                          [&](const FoldCompare& c) { return c.ordinal >= checked; });
+  std::vector<FoldCompare> out(std::make_move_iterator(compares_.begin()),
+                               std::make_move_iterator(end));
+  compares_.erase(compares_.begin(), end);
+  return out;
 }
 
 void FoldWorker::finish() {
@@ -351,7 +358,8 @@ void FoldWorker::process(Batch& b, EventHasher& hasher) {
 
 void FoldWorker::fold_batch(const Batch& b) {
   std::vector<FoldCompare> ready;
-  for (const Job& j : b.jobs) {
+  for (std::size_t k = 0; k < b.jobs.size(); ++k) {
+    const Job& j = b.jobs[k];
     if (j.slot == nullptr) continue;
     FoldSlot& s = *j.slot;
     if (s.failed || s.done) continue;
@@ -381,7 +389,7 @@ void FoldWorker::fold_batch(const Batch& b) {
     }
     if (j.last) {
       s.done = true;
-      ready.push_back({&s, std::move(s.state), j.seq});
+      ready.push_back({&s, std::move(s.state), j.seq, b.first + static_cast<std::int64_t>(k)});
     }
   }
   if (!ready.empty()) {

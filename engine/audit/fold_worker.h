@@ -55,6 +55,7 @@ struct FoldCompare {
   FoldSlot* slot = nullptr;
   std::unique_ptr<FoldState> state;
   std::int64_t seq = 0;
+  std::int64_t ordinal = 0;  // of the instance's newest event, counting from 0 in the order added
 };
 
 // An event back from the worker: the row (views valid during the callback), what the reader
@@ -114,8 +115,10 @@ class FoldWorker {
   using EventReader = std::function<Result<void>(const std::function<bool(const EventRow&)>& fn)>;
   Result<void> add_all(const EventReader& each_event,
                        const std::function<void(std::size_t)>& on_batch);
-  // Instances whose fold is ready for comparison (moved out).
-  std::vector<FoldCompare> take_compares();
+  // Instances whose fold is ready for comparison and whose newest event is among the first
+  // `checked` events handed back (moved out, in the order of those events): so when they are
+  // compared depends on the log alone, never on how far the fold has run ahead.
+  std::vector<FoldCompare> take_compares(std::int64_t checked);
   // Hashes and folds what is queued, hands back every event and stops the worker; then the slots
   // belong to the caller again.
   void finish();
@@ -142,6 +145,7 @@ class FoldWorker {
     std::atomic<std::size_t> next_chunk{0};  // the first event no thread has claimed to hash
     std::atomic<std::size_t> hashed{0};      // events hashed
     bool folded = false;                     // under mu_: the worker is done with it
+    std::int64_t first = 0;                  // the ordinal of its first event
   };
   static Text copy(Batch& b, std::string_view s);
   static EventRow row_of(const Batch& b, const Job& j);  // views into b
@@ -200,8 +204,9 @@ class FoldWorker {
   bool reading_done_ = false;                     // add_all: the reading thread is done
   bool stop_reading_ = false;
   bool closing_ = false;
-  bool folding_ = false;  // a thread is folding a batch
-  std::vector<FoldCompare> compares_;
+  bool folding_ = false;               // a thread is folding a batch
+  std::vector<FoldCompare> compares_;  // in the order of their ordinals
+  std::int64_t routed_ = 0;            // events routed (reader only)
   std::thread thread_;
   // Owned by the folding thread until finish():
   std::vector<Finding> findings_;
