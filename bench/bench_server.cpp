@@ -186,6 +186,7 @@ int main(int argc, char** argv) {
   double peak = 0;
   for (int clients : {1, 16, 64}) {
     if (only > 0 && clients != only) continue;
+    auto s0 = (*engine)->stats();
     Figures direct = timed(clients, seconds, min_ops, [&](int t, int i) {
       Command c;
       c.kind = CommandKind::kFire;
@@ -195,6 +196,7 @@ int main(int argc, char** argv) {
       c.actor = agent;
       return (*engine)->execute(std::move(c)).has_value();
     });
+    auto s1 = (*engine)->stats();
     std::vector<server::RpcClient> conns;
     for (int t = 0; t < clients; ++t)
       conns.push_back(std::move(*server::RpcClient::connect(socket)));
@@ -205,10 +207,17 @@ int main(int argc, char** argv) {
                             {"payload", {{"note", "socket " + std::to_string(i)}}}});
       return r.has_value();
     });
+    auto s2 = (*engine)->stats();
+    auto batch = [](const EngineStats& a, const EngineStats& b) {
+      return b.batches > a.batches ? static_cast<double>(b.commands - a.commands) /
+                                         static_cast<double>(b.batches - a.batches)
+                                   : 0.0;
+    };
     peak = std::max(peak, sock.per_sec);
-    std::printf("%-8d %14.0f %9.2f %9.2f %14.0f %9.2f %9.2f %6.0f%%\n", clients, direct.per_sec,
-                direct.p50_ms, direct.p99_ms, sock.per_sec, sock.p50_ms, sock.p99_ms,
-                100.0 * sock.per_sec / std::max(direct.per_sec, 1.0));
+    std::printf("%-8d %14.0f %9.2f %9.2f %14.0f %9.2f %9.2f %6.0f%%   batch %.1f / %.1f\n", clients,
+                direct.per_sec, direct.p50_ms, direct.p99_ms, sock.per_sec, sock.p50_ms,
+                sock.p99_ms, 100.0 * sock.per_sec / std::max(direct.per_sec, 1.0), batch(s0, s1),
+                batch(s1, s2));
     if (direct.errors + sock.errors > 0) {
       std::printf("  (%d engine and %d socket commands failed)\n", direct.errors, sock.errors);
     }

@@ -318,6 +318,46 @@ struct Engine::Impl {
   bool committer_stopping = false;
   std::thread committer;
 
+  // Answers leave the committer at once: a thread of their own wakes the callers (a wake-up costs
+  // several microseconds each, dozens per group commit), so the next commit starts sooner.
+  struct Answers {
+    std::vector<Pending> work;
+    std::vector<Result<CommandOutcome>> results;  // one per command of `work`
+  };
+  std::mutex answer_mu;
+  std::condition_variable answer_cv;
+  std::deque<Answers> to_answer;
+  bool answerer_stopping = false;
+  std::thread answerer;
+
+  void answer_later(std::vector<Pending> work, std::vector<Result<CommandOutcome>> results) {
+    {
+      std::lock_guard lock(answer_mu);
+      to_answer.push_back(Answers{std::move(work), std::move(results)});
+    }
+    answer_cv.notify_one();
+  }
+  void answer_later(std::vector<Pending> work, const Error& error) {
+    std::vector<Result<CommandOutcome>> results;
+    results.reserve(work.size());
+    for (std::size_t i = 0; i < work.size(); ++i) results.push_back(fail(error));
+    answer_later(std::move(work), std::move(results));
+  }
+  void run_answerer() {
+    pthread_setname_np(pthread_self(), "fg-answer");
+    for (;;) {
+      Answers a;
+      {
+        std::unique_lock lock(answer_mu);
+        answer_cv.wait(lock, [&] { return answerer_stopping || !to_answer.empty(); });
+        if (to_answer.empty()) return;
+        a = std::move(to_answer.front());
+        to_answer.pop_front();
+      }
+      for (std::size_t i = 0; i < a.work.size(); ++i) a.work[i].deliver(std::move(a.results[i]));
+    }
+  }
+
   std::atomic<std::uint64_t> n_commands{0}, n_refused{0}, n_batches{0}, n_events{0};
 
   // --- reader connections -------------------------------------------------------------------
@@ -374,6 +414,7 @@ struct Engine::Impl {
   // --- the writer ---------------------------------------------------------------------------
   void run_writer() {
     pthread_setname_np(pthread_self(), "fg-writer");  // shows in top -H, perf, gdb
+    answerer = std::thread([this] { run_answerer(); });
     committer = std::thread([this] { run_committer(); });
     std::vector<Pending> work;
     std::deque<WriterJob> todo;
@@ -411,10 +452,11 @@ struct Engine::Impl {
                                             "the command had no effect",
                                             failed->message))
                 .with_hint("retry the command");
-        for (auto& p : work) p.deliver(fail(e));
         n_batches.fetch_add(1, std::memory_order_relaxed);
         n_commands.fetch_add(work.size(), std::memory_order_relaxed);
         n_refused.fetch_add(work.size(), std::memory_order_relaxed);
+        answer_later(std::move(work), e);
+        work.clear();  // moved from
         ctx.overlay.clear();
         continue;
       }
@@ -436,6 +478,12 @@ struct Engine::Impl {
     }
     commit_cv.notify_all();
     committer.join();
+    {
+      std::lock_guard lock(answer_mu);
+      answerer_stopping = true;
+    }
+    answer_cv.notify_all();
+    answerer.join();  // every caller has its answer
     if (events_since_checkpoint > 0) (void)writer_store->write_checkpoint(clock->now_ms());
   }
 
@@ -519,9 +567,9 @@ struct Engine::Impl {
         commit_failure = error;
       }
       commit_cv.notify_all();
-      for (auto& p : work) p.deliver(fail(error));
       n_commands.fetch_add(work.size(), std::memory_order_relaxed);
       n_refused.fetch_add(work.size(), std::memory_order_relaxed);
+      answer_later(std::move(work), error);
       return false;
     }
     {
@@ -555,6 +603,8 @@ struct Engine::Impl {
         instances_at_checkpoint = c->instance_count;
       }
     }
+    std::vector<Result<CommandOutcome>> results;
+    results.reserve(work.size());
     for (std::size_t i = 0; i < work.size(); ++i) {
       Result<CommandOutcome>& answer = ctx.answers[i];
       if (answer && !answer->replayed) {
@@ -566,8 +616,9 @@ struct Engine::Impl {
       }
       n_commands.fetch_add(1, std::memory_order_relaxed);
       if (!answer) n_refused.fetch_add(1, std::memory_order_relaxed);
-      work[i].deliver(std::move(answer));
+      results.push_back(std::move(answer));
     }
+    answer_later(std::move(work), std::move(results));
     return true;
   }
 

@@ -96,7 +96,7 @@ class Engine {
   std::future<Result<CommandOutcome>> submit(Command command);
   Result<CommandOutcome> execute(Command command) { return submit(std::move(command)).get(); }
   // Queues a command; `on_done` receives its answer once its batch is durable (or refused), on
-  // the engine's committer or writer thread (or the caller's, when the engine is stopping). It
+  // the engine's answering thread (or the caller's, when the engine is stopping). It
   // must not block or wait on the engine: hand the answer to your own thread (the socket server
   // posts it to its I/O thread). Saves a thread waiting on a future per caller.
   using Done = std::function<void(Result<CommandOutcome>)>;
