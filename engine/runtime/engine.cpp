@@ -318,8 +318,8 @@ struct Engine::Impl {
   bool committer_stopping = false;
   std::thread committer;
 
-  // Answers leave the committer at once: a thread of their own wakes the callers (a wake-up costs
-  // several microseconds each, dozens per group commit), so the next commit starts sooner.
+  // Answers leave the committer at once: a thread of their own wakes the callers (one wake-up per
+  // command, dozens per group commit), so the next commit starts sooner.
   struct Answers {
     std::vector<Pending> work;
     std::vector<Result<CommandOutcome>> results;  // one per command of `work`

@@ -98,7 +98,8 @@ class Engine {
   // Queues a command; `on_done` receives its answer once its batch is durable (or refused), on
   // the engine's answering thread (or the caller's, when the engine is stopping). It
   // must not block or wait on the engine: hand the answer to your own thread (the socket server
-  // posts it to its I/O thread). Saves a thread waiting on a future per caller.
+  // posts it to its I/O thread). `on_done` must be set. Saves a thread waiting on a future per
+  // caller.
   using Done = std::function<void(Result<CommandOutcome>)>;
   void submit(Command command, Done on_done);
   // Queues several commands at once, in order, so that they can share group commits (a caller
