@@ -278,6 +278,10 @@ struct Engine::Impl {
   std::deque<Pending> queue;
   std::deque<WriterJob> jobs;
   bool stopping = false;
+  // Batches handed to the committer (writer thread) and finished by it (under mu): the writer
+  // tops up its next batch while they differ.
+  std::uint64_t handed_batches = 0;
+  std::uint64_t finished_batches = 0;
   std::thread writer;
 
   mutable std::mutex timers_mu;
@@ -444,7 +448,10 @@ struct Engine::Impl {
       }
       retire(false);  // a batch already committed need not be looked through
       BatchContext& ctx = (in_flight == &contexts[0]) ? contexts[1] : contexts[0];
-      decide_batch(work, ctx);
+      ctx.reset(clock->now_ms(), instance_counter);
+      decide_commands(work, 0, ctx);
+      top_up(work, ctx);
+      seal_batch(ctx);
       if (auto failed = retire(true)) {
         // Decided on top of a batch that is not durable: nothing of it may be stored or answered.
         Error e =
@@ -462,6 +469,7 @@ struct Engine::Impl {
       }
       instance_counter = ctx.next_instance_number;
       in_flight = &ctx;
+      ++handed_batches;  // writer thread only; read under mu by top_up's wait
       {
         std::lock_guard lock(commit_mu);
         commit_slot = Handoff{&ctx, std::move(work)};
@@ -508,15 +516,45 @@ struct Engine::Impl {
     return failure;
   }
 
-  // Decides every command of the batch against the working copies and builds what is to be stored.
-  void decide_batch(std::vector<Pending>& work, BatchContext& ctx) {
-    ctx.reset(clock->now_ms(), instance_counter);
+  // Decides the commands work[from...] against the working copies, into the batch.
+  void decide_commands(std::vector<Pending>& work, std::size_t from, BatchContext& ctx) {
     ctx.answers.reserve(work.size());
-    for (auto& p : work) {
+    for (std::size_t i = from; i < work.size(); ++i) {
+      Pending& p = work[i];
       std::size_t begin = ctx.batch.events.size();
       ctx.answers.push_back(guarded_process_command(p.command, p.at_ms.value_or(ctx.now_ms), ctx));
       ctx.event_ranges.emplace_back(begin, ctx.batch.events.size());
     }
+  }
+
+  // While the batch before is still being made durable, commands that arrive join this batch
+  // (decided as they come) instead of waiting for the one after it: every command queued while a
+  // commit runs goes into the next commit, which is what group commit promises. Stops when that
+  // commit finishes (the committer is free: hand this batch over now), at max_batch, or when a
+  // job or stop is asked for.
+  void top_up(std::vector<Pending>& work, BatchContext& ctx) {
+    if (in_flight == nullptr || !options.overlap_commits) return;
+    while (work.size() < options.max_batch) {
+      std::size_t from = work.size();
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] {
+          return stopping || !queue.empty() || !jobs.empty() || finished_batches == handed_batches;
+        });
+        if (queue.empty() || !jobs.empty() || finished_batches == handed_batches) return;
+        std::size_t n = std::min(queue.size(), options.max_batch - work.size());
+        for (std::size_t i = 0; i < n; ++i) {
+          work.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+      }
+      ctx.now_ms = std::max(ctx.now_ms, clock->now_ms());
+      decide_commands(work, from, ctx);
+    }
+  }
+
+  // Builds what is to be stored from the decided batch: snapshots, timers, JSON texts.
+  void seal_batch(BatchContext& ctx) {
     for (const auto& id : ctx.dirty) {
       const InstanceState& s = ctx.overlay.at(id);
       auto wf = catalog->get(s.workflow_id, s.version);
@@ -547,6 +585,11 @@ struct Engine::Impl {
         commit_busy = false;
       }
       commit_cv.notify_all();
+      {
+        std::lock_guard lock(mu);  // the writer may be topping up its batch until this moment
+        ++finished_batches;
+      }
+      cv.notify_all();
     }
   }
 

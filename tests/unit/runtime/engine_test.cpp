@@ -492,6 +492,60 @@ TEST_CASE("commands submitted together are answered in order and share group com
   }
 }
 
+TEST_CASE("commands that arrive while a batch commits all join the next group commit", "[engine]") {
+  Harness h;
+  // The listener runs on the committer before the batch counts as finished: holding it keeps the
+  // first batch's commit in flight for as long as the test needs.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  int calls = 0;
+  h.engine->subscribe([&](const std::vector<EventRecord>&) {
+    std::unique_lock lock(mu);
+    if (++calls > 1) return;
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  });
+  auto start = [&](int i) {
+    Command c;
+    c.kind = CommandKind::kStart;
+    c.workflow_id = "deal";
+    c.data = {{"customer", "Acme " + std::to_string(i)}};
+    c.actor = actor("ann", {"AR"});
+    return h.engine->submit(c);
+  };
+  auto first = start(0);
+  {
+    std::unique_lock lock(mu);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return entered; }));
+  }
+  const std::uint64_t batches_before = h.engine->stats().batches;
+  // One at a time: the writer takes each off the queue (and decides it into the batch it is
+  // building) while the first commit is still held, not only the first of them.
+  std::vector<std::future<Result<CommandOutcome>>> later;
+  int taken = 0;
+  for (int i = 1; i <= 5; ++i) {
+    later.push_back(start(i));
+    bool gone = false;
+    for (int wait = 0; wait < 3000 && !gone; ++wait) {
+      gone = h.engine->stats().queue_depth == 0;
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    taken += gone ? 1 : 0;
+  }
+  CHECK(taken == 5);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  REQUIRE(first.get());
+  for (auto& f : later) REQUIRE(f.get());
+  CHECK(h.engine->stats().batches - batches_before == 1);  // all five in one commit
+  h.engine->stop();  // before the listener's state goes out of scope
+}
+
 TEST_CASE("a command submitted with a callback is answered once, in order, off the caller's thread",
           "[engine]") {
   Harness h;
