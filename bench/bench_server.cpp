@@ -1,12 +1,14 @@
 // Socket server throughput: round trips per second and p50/p99 latency of instance.fire through
 // the Unix socket (JSON-RPC, one request in flight per client) with 1, 16 and 64 concurrent
 // clients, next to the same commands submitted to the in-process engine by as many threads in the
-// same run (ratio socket / engine). Then the latency at half the peak socket rate (64 clients,
+// same run (ratio socket / engine; the two are measured in alternating turns, `--rounds R` of each,
+// default 4, and each turn's ratio is printed too, so that drift in the machine's speed during a
+// run weighs on both alike and shows). Then the latency at half the peak socket rate (64 clients,
 // paced: spread evenly, then in bursts). `--clients N` runs only the row for N clients;
 // `--inline-checkpoints` uses SQLite's autocheckpoint inside commits instead of the background
 // WAL checkpointer (for comparison). Durable
 // commits (synchronous=FULL), one database, the server in this process on its own I/O thread.
-// `--smoke` runs a tiny size (CI); `--seconds S` sets the length of each run.
+// `--smoke` runs a tiny size (CI); `--seconds S` sets the time of each side per row (default 2).
 #include <pthread.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "definition/loader.h"
@@ -91,11 +94,12 @@ Figures summarize(std::vector<std::vector<double>>& per_thread, double secs, int
 }
 
 // Runs `body(thread, i)` on `threads` threads until `seconds` pass (at least `min_ops` each),
-// timing each call.
+// timing each call; the latencies are added to `lat` (one vector per thread). Returns the seconds
+// the run took.
 template <typename Body>
-Figures timed(int threads, double seconds, int min_ops, Body body) {
-  std::vector<std::vector<double>> lat(static_cast<std::size_t>(threads));
-  std::atomic<int> errors{0};
+double run_for(int threads, double seconds, int min_ops, Body body,
+               std::vector<std::vector<double>>& lat, std::atomic<int>& errors) {
+  lat.resize(static_cast<std::size_t>(threads));
   auto t0 = SteadyClock::now();
   auto deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
                            std::chrono::duration<double>(seconds));
@@ -111,7 +115,14 @@ Figures timed(int threads, double seconds, int min_ops, Body body) {
     });
   }
   for (auto& th : pool) th.join();
-  double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  return std::chrono::duration<double>(SteadyClock::now() - t0).count();
+}
+
+template <typename Body>
+Figures timed(int threads, double seconds, int min_ops, Body body) {
+  std::vector<std::vector<double>> lat;
+  std::atomic<int> errors{0};
+  double secs = run_for(threads, seconds, min_ops, body, lat, errors);
   return summarize(lat, secs, errors.load());
 }
 
@@ -120,12 +131,14 @@ Figures timed(int threads, double seconds, int min_ops, Body body) {
 int main(int argc, char** argv) {
   bool smoke = false;
   double seconds = 2.0;
-  int only = 0;  // --clients N: that row alone, then the paced runs (profiling)
+  int only = 0;    // --clients N: that row alone, then the paced runs (profiling)
+  int rounds = 4;  // --rounds R: turns of in-process and socket per row
   bool background_checkpoints = true;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--smoke") == 0) smoke = true;
     if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = std::atof(argv[++i]);
     if (std::strcmp(argv[i], "--clients") == 0 && i + 1 < argc) only = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--inline-checkpoints") == 0) background_checkpoints = false;
   }
   if (smoke) seconds = 0.05;
@@ -180,14 +193,21 @@ int main(int argc, char** argv) {
     ids.push_back((*engine)->execute(c)->instance["instance_id"]);
   }
 
-  std::printf("instance.fire, durable commits (synchronous=FULL), %.2f s per run\n", seconds);
+  rounds = std::max(rounds, 1);
+  std::printf(
+      "instance.fire, durable commits (synchronous=FULL), %.2f s of each per row in %d turns\n",
+      seconds, smoke ? 1 : rounds);
   std::printf("%-8s %14s %9s %9s %14s %9s %9s %7s\n", "clients", "engine rt/s", "p50 ms", "p99 ms",
               "socket rt/s", "p50 ms", "p99 ms", "ratio");
   double peak = 0;
   for (int clients : {1, 16, 64}) {
     if (only > 0 && clients != only) continue;
-    auto s0 = (*engine)->stats();
-    Figures direct = timed(clients, seconds, min_ops, [&](int t, int i) {
+    // The two are measured in turns (`rounds` slices of each, alternating), so that a change in
+    // the machine's speed during the run (its disk's, mostly) weighs on both alike.
+    std::vector<server::RpcClient> conns;
+    for (int t = 0; t < clients; ++t)
+      conns.push_back(std::move(*server::RpcClient::connect(socket)));
+    auto direct_call = [&](int t, int i) {
       Command c;
       c.kind = CommandKind::kFire;
       c.instance_id = ids[static_cast<std::size_t>(t)];
@@ -195,29 +215,58 @@ int main(int argc, char** argv) {
       c.payload = {{"note", "direct " + std::to_string(i)}};
       c.actor = agent;
       return (*engine)->execute(std::move(c)).has_value();
-    });
-    auto s1 = (*engine)->stats();
-    std::vector<server::RpcClient> conns;
-    for (int t = 0; t < clients; ++t)
-      conns.push_back(std::move(*server::RpcClient::connect(socket)));
-    Figures sock = timed(clients, seconds, min_ops, [&](int t, int i) {
+    };
+    auto socket_call = [&](int t, int i) {
       auto r = conns[static_cast<std::size_t>(t)].call(
           "instance.fire", {{"instance_id", ids[static_cast<std::size_t>(t)]},
                             {"event", "ping"},
                             {"payload", {{"note", "socket " + std::to_string(i)}}}});
       return r.has_value();
-    });
-    auto s2 = (*engine)->stats();
-    auto batch = [](const EngineStats& a, const EngineStats& b) {
-      return b.batches > a.batches ? static_cast<double>(b.commands - a.commands) /
-                                         static_cast<double>(b.batches - a.batches)
-                                   : 0.0;
+    };
+    std::vector<std::vector<double>> direct_lat, sock_lat;
+    std::atomic<int> direct_errors{0}, sock_errors{0};
+    double direct_secs = 0, sock_secs = 0;
+    std::uint64_t direct_cmds = 0, direct_batches = 0, sock_cmds = 0, sock_batches = 0;
+    std::vector<double> round_ratios;
+    const int turns = smoke ? 1 : rounds;
+    for (int r = 0; r < turns; ++r) {
+      std::size_t before = 0;
+      for (auto& v : direct_lat) before += v.size();
+      auto s0 = (*engine)->stats();
+      double d = run_for(clients, seconds / turns, min_ops, direct_call, direct_lat, direct_errors);
+      auto s1 = (*engine)->stats();
+      std::size_t direct_n = 0;
+      for (auto& v : direct_lat) direct_n += v.size();
+      std::size_t sock_before = 0;
+      for (auto& v : sock_lat) sock_before += v.size();
+      double k = run_for(clients, seconds / turns, min_ops, socket_call, sock_lat, sock_errors);
+      auto s2 = (*engine)->stats();
+      std::size_t sock_n = 0;
+      for (auto& v : sock_lat) sock_n += v.size();
+      direct_secs += d;
+      sock_secs += k;
+      direct_cmds += s1.commands - s0.commands;
+      direct_batches += s1.batches - s0.batches;
+      sock_cmds += s2.commands - s1.commands;
+      sock_batches += s2.batches - s1.batches;
+      round_ratios.push_back((static_cast<double>(sock_n - sock_before) / k) /
+                             std::max(static_cast<double>(direct_n - before) / d, 1.0));
+    }
+    Figures direct = summarize(direct_lat, direct_secs, direct_errors.load());
+    Figures sock = summarize(sock_lat, sock_secs, sock_errors.load());
+    auto batch = [](std::uint64_t commands, std::uint64_t batches) {
+      return batches > 0 ? static_cast<double>(commands) / static_cast<double>(batches) : 0.0;
     };
     peak = std::max(peak, sock.per_sec);
-    std::printf("%-8d %14.0f %9.2f %9.2f %14.0f %9.2f %9.2f %6.0f%%   batch %.1f / %.1f\n", clients,
-                direct.per_sec, direct.p50_ms, direct.p99_ms, sock.per_sec, sock.p50_ms,
-                sock.p99_ms, 100.0 * sock.per_sec / std::max(direct.per_sec, 1.0), batch(s0, s1),
-                batch(s1, s2));
+    std::string turns_text;
+    for (double r : round_ratios) {
+      turns_text += fmt::format("{}{:.0f}%", turns_text.empty() ? "" : " ", 100.0 * r);
+    }
+    std::printf(
+        "%-8d %14.0f %9.2f %9.2f %14.0f %9.2f %9.2f %6.0f%%   batch %.1f / %.1f   turns: %s\n",
+        clients, direct.per_sec, direct.p50_ms, direct.p99_ms, sock.per_sec, sock.p50_ms,
+        sock.p99_ms, 100.0 * sock.per_sec / std::max(direct.per_sec, 1.0),
+        batch(direct_cmds, direct_batches), batch(sock_cmds, sock_batches), turns_text.c_str());
     if (direct.errors + sock.errors > 0) {
       std::printf("  (%d engine and %d socket commands failed)\n", direct.errors, sock.errors);
     }
