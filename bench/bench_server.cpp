@@ -229,28 +229,26 @@ int main(int argc, char** argv) {
     std::uint64_t direct_cmds = 0, direct_batches = 0, sock_cmds = 0, sock_batches = 0;
     std::vector<double> round_ratios;
     const int turns = smoke ? 1 : rounds;
+    auto calls = [](const std::vector<std::vector<double>>& lat) {
+      std::size_t n = 0;
+      for (const auto& v : lat) n += v.size();
+      return static_cast<double>(n);
+    };
     for (int r = 0; r < turns; ++r) {
-      std::size_t before = 0;
-      for (auto& v : direct_lat) before += v.size();
+      const double direct_before = calls(direct_lat), sock_before = calls(sock_lat);
       auto s0 = (*engine)->stats();
       double d = run_for(clients, seconds / turns, min_ops, direct_call, direct_lat, direct_errors);
       auto s1 = (*engine)->stats();
-      std::size_t direct_n = 0;
-      for (auto& v : direct_lat) direct_n += v.size();
-      std::size_t sock_before = 0;
-      for (auto& v : sock_lat) sock_before += v.size();
       double k = run_for(clients, seconds / turns, min_ops, socket_call, sock_lat, sock_errors);
       auto s2 = (*engine)->stats();
-      std::size_t sock_n = 0;
-      for (auto& v : sock_lat) sock_n += v.size();
       direct_secs += d;
       sock_secs += k;
       direct_cmds += s1.commands - s0.commands;
       direct_batches += s1.batches - s0.batches;
       sock_cmds += s2.commands - s1.commands;
       sock_batches += s2.batches - s1.batches;
-      round_ratios.push_back((static_cast<double>(sock_n - sock_before) / k) /
-                             std::max(static_cast<double>(direct_n - before) / d, 1.0));
+      round_ratios.push_back(((calls(sock_lat) - sock_before) / k) /
+                             std::max((calls(direct_lat) - direct_before) / d, 1.0));
     }
     Figures direct = summarize(direct_lat, direct_secs, direct_errors.load());
     Figures sock = summarize(sock_lat, sock_secs, sock_errors.load());
