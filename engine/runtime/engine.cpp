@@ -528,10 +528,10 @@ struct Engine::Impl {
   }
 
   // While the batch before is still being made durable, commands that arrive join this batch
-  // (decided as they come) instead of waiting for the one after it: every command queued while a
-  // commit runs goes into the next commit, which is what group commit promises. Stops when that
-  // commit finishes (the committer is free: hand this batch over now), at max_batch, or when a
-  // job or stop is asked for.
+  // (decided as they come) instead of waiting for the one after it, which is what group commit
+  // promises. Stops at the first look after that commit finished (the committer is free: hand this
+  // batch over now; what arrived meanwhile starts the next one), at max_batch, or when a job or
+  // stop is asked for.
   void top_up(std::vector<Pending>& work, BatchContext& ctx) {
     if (in_flight == nullptr || !options.overlap_commits) return;
     while (work.size() < options.max_batch) {

@@ -2,8 +2,8 @@
 // commands and wait on futures; the writer takes everything queued (up to max_batch, and whatever
 // arrives while the batch before is still committing), decides and applies each command against
 // working copies, appends all resulting events, snapshots and idempotency records in ONE SQLite
-// transaction, and only then answers each caller. A failed commit
-// answers every command of the batch with the storage error and changes nothing.
+// transaction, and only then answers each caller. A failed commit answers every command of the
+// batch with the storage error and changes nothing.
 //
 // Idempotency: a command with a request_id already answered gets the recorded answer and changes
 // nothing (reusing the id for a different command is kDuplicateRequest). Optimistic concurrency:
