@@ -1,15 +1,21 @@
 // Socket server throughput: round trips per second and p50/p99 latency of instance.fire through
 // the Unix socket (JSON-RPC, one request in flight per client) with 1, 16 and 64 concurrent
 // clients, next to the same commands submitted to the in-process engine by as many threads in the
-// same run (ratio socket / engine; the two are measured in alternating turns, `--rounds R` of each,
-// default 4, and each turn's ratio is printed too, so that drift in the machine's speed during a
-// run weighs on both alike and shows). Then the latency at half the peak socket rate (64 clients,
-// paced: spread evenly, then in bursts). `--clients N` runs only the row for N clients;
+// same run. The socket clients are one thread driving all the connections with epoll (the way a
+// gateway talks to a service; every answer is checked to be the success answer to its request's
+// id); `--blocking-clients` uses one thread per client with the blocking RpcClient instead, whose
+// sleeps, wake-ups and JSON cost the shared two cores more (ratio socket / engine; the two are
+// measured in alternating turns, `--rounds R` of each, default 4, and each turn's ratio is printed
+// too, so that drift in the machine's speed during a run weighs on both alike and shows). Then the
+// latency at half the peak socket rate (64 clients, paced: spread evenly, then in bursts).
+// `--clients N` runs only the row for N clients;
 // `--inline-checkpoints` uses SQLite's autocheckpoint inside commits instead of the background
 // WAL checkpointer (for comparison). Durable
 // commits (synchronous=FULL), one database, the server in this process on its own I/O thread.
 // `--smoke` runs a tiny size (CI); `--seconds S` sets the time of each side per row (default 2).
 #include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +24,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -126,6 +133,136 @@ Figures timed(int threads, double seconds, int min_ops, Body body) {
   return summarize(lat, secs, errors.load());
 }
 
+// Drives `conns` from this one thread until `seconds` pass (and each connection made at least
+// `min_ops` calls): one `instance.fire` of `ids[t]` in flight per connection, sent again as soon
+// as its answer arrives, or, when `interval` is given, one every interval, connection t's first at
+// start + offset[t]. Latencies (send to answer) go to `lat`, one vector per connection; an answer
+// that is not the success answer to its request's id counts in `errors`. Returns the seconds the
+// run took.
+double drive_sockets(std::vector<server::RpcClient>& conns, const std::vector<std::string>& ids,
+                     const char* note, double seconds, int min_ops,
+                     std::optional<SteadyClock::duration> interval,
+                     const std::vector<SteadyClock::duration>& offset,
+                     std::vector<std::vector<double>>& lat, std::atomic<int>& errors) {
+  struct Slot {
+    std::string quoted_id;  // the instance id as a JSON string
+    std::string in;         // what arrived and is not yet a whole line
+    std::string expect;     // how the success answer to the request in flight begins
+    std::int64_t request = 0;
+    int calls = 0;
+    SteadyClock::time_point sent, next;
+    bool busy = false, done = false;
+  };
+  const std::size_t n = conns.size();
+  lat.resize(n);
+  std::vector<Slot> slots(n);
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  for (std::size_t t = 0; t < n; ++t) {
+    slots[t].quoted_id = nlohmann::json(ids[t]).dump();
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = t;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, conns[t].fd(), &ev);
+  }
+  const auto t0 = SteadyClock::now();
+  const auto deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
+                                 std::chrono::duration<double>(seconds));
+  std::int64_t next_request = 1;
+  std::size_t finished = 0;
+  auto finish = [&](Slot& s) {
+    s.busy = false;
+    s.done = true;
+    ++finished;
+  };
+  auto send = [&](std::size_t t) {
+    Slot& s = slots[t];
+    s.request = next_request++;
+    s.expect = fmt::format(R"({{"id":{},"jsonrpc":"2.0","result":)", s.request);
+    std::string line = fmt::format(
+        R"({{"jsonrpc":"2.0","id":{},"method":"instance.fire","params":{{"instance_id":{},)"
+        R"("event":"ping","payload":{{"note":"{} {}"}}}}}})",
+        s.request, s.quoted_id, note, s.calls);
+    s.busy = true;
+    s.sent = SteadyClock::now();
+    if (!conns[t].send_line(line)) {
+      errors++;
+      finish(s);
+    }
+  };
+  for (std::size_t t = 0; t < n; ++t) {
+    if (interval) {
+      slots[t].next = t0 + (t < offset.size() ? offset[t] : SteadyClock::duration::zero());
+    } else {
+      send(t);
+    }
+  }
+  std::vector<epoll_event> ready(n);
+  char buf[65536];
+  while (finished < n) {
+    timespec wait{};
+    timespec* timeout = nullptr;  // none: only answers are awaited
+    if (interval) {
+      auto now = SteadyClock::now();
+      std::optional<SteadyClock::time_point> soonest;
+      for (std::size_t t = 0; t < n; ++t) {
+        Slot& s = slots[t];
+        if (s.busy || s.done) continue;
+        if (s.next <= now) {
+          send(t);
+        } else if (!soonest || s.next < *soonest) {
+          soonest = s.next;
+        }
+      }
+      if (soonest) {
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(*soonest - now).count();
+        wait.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+        wait.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        timeout = &wait;
+      }
+      if (finished == n) break;
+    }
+    int got = ::epoll_pwait2(ep, ready.data(), static_cast<int>(n), timeout, nullptr);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int e = 0; e < got; ++e) {
+      const std::size_t t = ready[static_cast<std::size_t>(e)].data.u64;
+      Slot& s = slots[t];
+      ssize_t r = ::recv(conns[t].fd(), buf, sizeof buf, MSG_DONTWAIT);
+      if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (r <= 0) {  // the server closed the connection
+        ::epoll_ctl(ep, EPOLL_CTL_DEL, conns[t].fd(), nullptr);
+        if (!s.done) {
+          errors++;
+          finish(s);
+        }
+        continue;
+      }
+      s.in.append(buf, static_cast<std::size_t>(r));
+      for (auto nl = s.in.find('\n'); nl != std::string::npos; nl = s.in.find('\n')) {
+        const auto now = SteadyClock::now();
+        const bool ok = s.busy && s.in.compare(0, s.expect.size(), s.expect) == 0;
+        s.in.erase(0, nl + 1);
+        if (!s.busy) continue;  // nothing was asked: a notification
+        if (!ok) errors++;
+        lat[t].push_back(std::chrono::duration<double, std::milli>(now - s.sent).count());
+        s.busy = false;
+        ++s.calls;
+        if (s.calls >= min_ops && now >= deadline) {
+          finish(s);
+        } else if (interval) {
+          s.next += *interval;
+        } else {
+          send(t);
+        }
+      }
+    }
+  }
+  ::close(ep);
+  return std::chrono::duration<double>(SteadyClock::now() - t0).count();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,12 +271,14 @@ int main(int argc, char** argv) {
   int only = 0;    // --clients N: that row alone, then the paced runs (profiling)
   int rounds = 4;  // --rounds R: turns of in-process and socket per row
   bool background_checkpoints = true;
+  bool blocking_clients = false;  // --blocking-clients: a thread per client (RpcClient)
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--smoke") == 0) smoke = true;
     if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = std::atof(argv[++i]);
     if (std::strcmp(argv[i], "--clients") == 0 && i + 1 < argc) only = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--inline-checkpoints") == 0) background_checkpoints = false;
+    if (std::strcmp(argv[i], "--blocking-clients") == 0) blocking_clients = true;
   }
   if (smoke) seconds = 0.05;
   int min_ops = smoke ? 5 : 50;
@@ -195,8 +334,10 @@ int main(int argc, char** argv) {
 
   rounds = std::max(rounds, 1);
   std::printf(
-      "instance.fire, durable commits (synchronous=FULL), %.2f s of each per row in %d turns\n",
-      seconds, smoke ? 1 : rounds);
+      "instance.fire, durable commits (synchronous=FULL), %.2f s of each per row in %d turns; "
+      "socket clients: %s\n",
+      seconds, smoke ? 1 : rounds,
+      blocking_clients ? "a thread each (blocking RpcClient)" : "one thread, epoll");
   std::printf("%-8s %14s %9s %9s %14s %9s %9s %7s\n", "clients", "engine rt/s", "p50 ms", "p99 ms",
               "socket rt/s", "p50 ms", "p99 ms", "ratio");
   double peak = 0;
@@ -239,7 +380,10 @@ int main(int argc, char** argv) {
       auto s0 = (*engine)->stats();
       double d = run_for(clients, seconds / turns, min_ops, direct_call, direct_lat, direct_errors);
       auto s1 = (*engine)->stats();
-      double k = run_for(clients, seconds / turns, min_ops, socket_call, sock_lat, sock_errors);
+      double k = blocking_clients ? run_for(clients, seconds / turns, min_ops, socket_call,
+                                            sock_lat, sock_errors)
+                                  : drive_sockets(conns, ids, "socket", seconds / turns, min_ops,
+                                                  std::nullopt, {}, sock_lat, sock_errors);
       auto s2 = (*engine)->stats();
       direct_secs += d;
       sock_secs += k;
@@ -287,27 +431,46 @@ int main(int argc, char** argv) {
                           : SteadyClock::duration::zero());
     }
     std::vector<std::vector<double>> call_ms(64);
-    Figures paced = timed(64, seconds, min_ops, [&](int t, int i) {
-      auto& when = next[static_cast<std::size_t>(t)];
-      std::this_thread::sleep_until(when);
-      when += std::chrono::duration_cast<SteadyClock::duration>(interval);
-      auto a = SteadyClock::now();
-      bool ok = conns[static_cast<std::size_t>(t)]
-                    .call("instance.fire", {{"instance_id", ids[static_cast<std::size_t>(t)]},
-                                            {"event", "ping"},
-                                            {"payload", {{"note", "paced " + std::to_string(i)}}}})
-                    .has_value();
-      call_ms[static_cast<std::size_t>(t)].push_back(
-          std::chrono::duration<double, std::milli>(SteadyClock::now() - a).count());
-      return ok;
-    });
-    // `paced` timed the waits too; the latency is that of the calls alone.
+    double paced_rate = 0;
+    int paced_failed = 0;
+    if (blocking_clients) {
+      Figures paced = timed(64, seconds, min_ops, [&](int t, int i) {
+        auto& when = next[static_cast<std::size_t>(t)];
+        std::this_thread::sleep_until(when);
+        when += std::chrono::duration_cast<SteadyClock::duration>(interval);
+        auto a = SteadyClock::now();
+        bool ok =
+            conns[static_cast<std::size_t>(t)]
+                .call("instance.fire", {{"instance_id", ids[static_cast<std::size_t>(t)]},
+                                        {"event", "ping"},
+                                        {"payload", {{"note", "paced " + std::to_string(i)}}}})
+                .has_value();
+        call_ms[static_cast<std::size_t>(t)].push_back(
+            std::chrono::duration<double, std::milli>(SteadyClock::now() - a).count());
+        return ok;
+      });
+      paced_rate = paced.per_sec;
+      paced_failed = paced.errors;
+    } else {
+      std::vector<SteadyClock::duration> offset(64);
+      for (int t = 0; t < 64; ++t)
+        offset[static_cast<std::size_t>(t)] = next[static_cast<std::size_t>(t)] - start;
+      std::atomic<int> paced_errors{0};
+      double secs = drive_sockets(conns, ids, "paced", seconds, min_ops,
+                                  std::chrono::duration_cast<SteadyClock::duration>(interval),
+                                  offset, call_ms, paced_errors);
+      Figures all = summarize(call_ms, secs, paced_errors.load());
+      paced_rate = all.per_sec;
+      paced_failed = all.errors;
+    }
+    // The latency is that of the calls alone, without the waits between them.
     Figures calls = summarize(call_ms, 1.0, 0);
     std::printf(
         "%shalf the peak (%.0f rt/s target, 64 paced clients, %s): %.0f rt/s; latency p50 %.2f "
         "ms, p99 %.2f ms\n",
-        spread ? "\n" : "", target, spread ? "spread evenly" : "in bursts of 64", paced.per_sec,
+        spread ? "\n" : "", target, spread ? "spread evenly" : "in bursts of 64", paced_rate,
         calls.p50_ms, calls.p99_ms);
+    if (paced_failed > 0) std::printf("  (%d socket commands failed)\n", paced_failed);
   }
 
   conns.clear();
