@@ -1,18 +1,21 @@
 // Socket server throughput: round trips per second and p50/p99 latency of instance.fire through
 // the Unix socket (JSON-RPC, one request in flight per client) with 1, 16 and 64 concurrent
 // clients, next to the same commands submitted to the in-process engine by as many threads in the
-// same run. The socket clients are one thread driving all the connections with epoll (the way a
-// gateway talks to a service; every answer is checked to be the success answer to its request's
-// id); `--blocking-clients` uses one thread per client with the blocking RpcClient instead, whose
-// sleeps, wake-ups and JSON cost the shared two cores more (ratio socket / engine; the two are
-// measured in alternating turns, `--rounds R` of each, default 4, and each turn's ratio is printed
-// too, so that drift in the machine's speed during a run weighs on both alike and shows). Then the
-// latency at half the peak socket rate (64 clients, paced: spread evenly, then in bursts).
-// `--clients N` runs only the row for N clients;
-// `--inline-checkpoints` uses SQLite's autocheckpoint inside commits instead of the background
-// WAL checkpointer (for comparison). Durable
-// commits (synchronous=FULL), one database, the server in this process on its own I/O thread.
-// `--smoke` runs a tiny size (CI); `--seconds S` sets the time of each side per row (default 2).
+// same run (ratio socket / engine). The two are measured in alternating turns, `--rounds R` of
+// each (default 4), and each turn's ratio is printed too, so that drift in the machine's speed
+// during a run weighs on both alike and shows. Then the latency at half the peak socket rate (64
+// clients, paced: spread evenly, then in bursts).
+//
+// The socket clients are one thread driving all the connections with epoll, the way a gateway
+// talks to a service; every answer is checked to be the success answer to its request's id.
+// `--blocking-clients` gives each client a thread of its own with the blocking RpcClient instead
+// (on two cores those threads' sleeps, wake-ups and JSON weigh on the server).
+//
+// Durable commits (synchronous=FULL; `--sync-normal` for NORMAL), one database, the server in this
+// process on its own I/O thread. `--clients N` runs only the row for N clients;
+// `--inline-checkpoints` uses SQLite's autocheckpoint inside commits instead of the background WAL
+// checkpointer (for comparison). `--smoke` runs a tiny size (CI); `--seconds S` sets the time of
+// each side per row (default 2).
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -272,6 +275,7 @@ int main(int argc, char** argv) {
   int rounds = 4;  // --rounds R: turns of in-process and socket per row
   bool background_checkpoints = true;
   bool blocking_clients = false;  // --blocking-clients: a thread per client (RpcClient)
+  bool sync_full = true;          // --sync-normal: synchronous=NORMAL (no fsync per commit)
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--smoke") == 0) smoke = true;
     if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = std::atof(argv[++i]);
@@ -279,6 +283,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--inline-checkpoints") == 0) background_checkpoints = false;
     if (std::strcmp(argv[i], "--blocking-clients") == 0) blocking_clients = true;
+    if (std::strcmp(argv[i], "--sync-normal") == 0) sync_full = false;
   }
   if (smoke) seconds = 0.05;
   int min_ops = smoke ? 5 : 50;
@@ -298,6 +303,7 @@ int main(int argc, char** argv) {
   EngineOptions options;
   options.db_path = db;
   options.background_checkpoints = background_checkpoints;
+  options.synchronous_full = sync_full;
   auto engine = Engine::open(options, catalog, std::make_shared<SystemClock>(), none);
   if (!engine) {
     std::fprintf(stderr, "%s\n", engine.error().to_string().c_str());
@@ -334,9 +340,9 @@ int main(int argc, char** argv) {
 
   rounds = std::max(rounds, 1);
   std::printf(
-      "instance.fire, durable commits (synchronous=FULL), %.2f s of each per row in %d turns; "
+      "instance.fire, synchronous=%s, %.2f s of each per row in %d turns; "
       "socket clients: %s\n",
-      seconds, smoke ? 1 : rounds,
+      sync_full ? "FULL (durable commits)" : "NORMAL", seconds, smoke ? 1 : rounds,
       blocking_clients ? "a thread each (blocking RpcClient)" : "one thread, epoll");
   std::printf("%-8s %14s %9s %9s %14s %9s %9s %7s\n", "clients", "engine rt/s", "p50 ms", "p99 ms",
               "socket rt/s", "p50 ms", "p99 ms", "ratio");
