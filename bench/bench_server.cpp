@@ -7,9 +7,10 @@
 // clients, paced: spread evenly, then in bursts).
 //
 // The socket clients are one thread driving all the connections with epoll, the way a gateway
-// talks to a service; every answer is checked to be the success answer to its request's id.
-// `--blocking-clients` gives each client a thread of its own with the blocking RpcClient instead
-// (on two cores those threads' sleeps, wake-ups and JSON weigh on the server).
+// talks to a service; every answer is checked to be the success answer to its request's id. The
+// in-process side is driven alike: one thread keeps as many commands in flight through the
+// engine's callback API. `--blocking-clients` gives each client a thread of its own on both sides
+// instead (blocking RpcClient, Engine::execute).
 //
 // Durable commits (synchronous=FULL; `--sync-normal` for NORMAL), one database, the server in this
 // process on its own I/O thread. `--clients N` runs only the row for N clients;
@@ -24,9 +25,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -266,6 +269,62 @@ double drive_sockets(std::vector<server::RpcClient>& conns, const std::vector<st
   return std::chrono::duration<double>(SteadyClock::now() - t0).count();
 }
 
+// The in-process counterpart of drive_sockets: `clients` commands in flight, one per instance
+// `ids[t]`, submitted from this one thread with the engine's callback API (the answers come back
+// to this thread, as the socket server's come back to its I/O thread), each submitted again as
+// soon as its answer arrives, until `seconds` pass (and each made at least `min_ops` calls).
+double drive_engine(Engine& engine, const std::vector<std::string>& ids, int clients,
+                    double seconds, int min_ops, const Actor& actor,
+                    std::vector<std::vector<double>>& lat, std::atomic<int>& errors) {
+  const std::size_t n = static_cast<std::size_t>(clients);
+  lat.resize(n);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<std::size_t, bool>> answered, taken;  // (client, ok), under mu
+  std::vector<SteadyClock::time_point> sent(n);
+  std::vector<int> calls(n, 0);
+  const auto t0 = SteadyClock::now();
+  const auto deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
+                                 std::chrono::duration<double>(seconds));
+  auto send = [&](std::size_t t) {
+    Command c;
+    c.kind = CommandKind::kFire;
+    c.instance_id = ids[t];
+    c.event = "ping";
+    c.payload = {{"note", "direct " + std::to_string(calls[t])}};
+    c.actor = actor;
+    sent[t] = SteadyClock::now();
+    engine.submit(std::move(c), [&, t](Result<CommandOutcome> r) {
+      // Notified under the lock: once the last answer is taken, this function returns and `cv`
+      // is gone.
+      std::lock_guard lock(mu);
+      answered.emplace_back(t, r.has_value());
+      cv.notify_one();
+    });
+  };
+  for (std::size_t t = 0; t < n; ++t) send(t);
+  std::size_t running = n;
+  while (running > 0) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !answered.empty(); });
+      std::swap(answered, taken);
+    }
+    const auto now = SteadyClock::now();
+    for (auto [t, ok] : taken) {
+      if (!ok) errors++;
+      lat[t].push_back(std::chrono::duration<double, std::milli>(now - sent[t]).count());
+      if (++calls[t] >= min_ops && now >= deadline) {
+        --running;
+      } else {
+        send(t);
+      }
+    }
+    taken.clear();
+  }
+  return std::chrono::duration<double>(SteadyClock::now() - t0).count();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -384,7 +443,10 @@ int main(int argc, char** argv) {
     for (int r = 0; r < turns; ++r) {
       const double direct_before = calls(direct_lat), sock_before = calls(sock_lat);
       auto s0 = (*engine)->stats();
-      double d = run_for(clients, seconds / turns, min_ops, direct_call, direct_lat, direct_errors);
+      double d = blocking_clients ? run_for(clients, seconds / turns, min_ops, direct_call,
+                                            direct_lat, direct_errors)
+                                  : drive_engine(**engine, ids, clients, seconds / turns, min_ops,
+                                                 agent, direct_lat, direct_errors);
       auto s1 = (*engine)->stats();
       double k = blocking_clients ? run_for(clients, seconds / turns, min_ops, socket_call,
                                             sock_lat, sock_errors)
