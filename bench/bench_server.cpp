@@ -106,6 +106,10 @@ Figures summarize(std::vector<std::vector<double>>& per_thread, double secs, int
   return f;
 }
 
+SteadyClock::duration span(double seconds) {
+  return std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
+}
+
 // Runs `body(thread, i)` on `threads` threads until `seconds` pass (at least `min_ops` each),
 // timing each call; the latencies are added to `lat` (one vector per thread). Returns the seconds
 // the run took.
@@ -114,8 +118,7 @@ double run_for(int threads, double seconds, int min_ops, Body body,
                std::vector<std::vector<double>>& lat, std::atomic<int>& errors) {
   lat.resize(static_cast<std::size_t>(threads));
   auto t0 = SteadyClock::now();
-  auto deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
-                           std::chrono::duration<double>(seconds));
+  auto deadline = t0 + span(seconds);
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
@@ -137,6 +140,24 @@ Figures timed(int threads, double seconds, int min_ops, Body body) {
   std::atomic<int> errors{0};
   double secs = run_for(threads, seconds, min_ops, body, lat, errors);
   return summarize(lat, secs, errors.load());
+}
+
+// One `ping` of instance `id`, the i-th of its client, in process and through a blocking client.
+Command ping(const std::string& id, const Actor& actor, int i) {
+  Command c;
+  c.kind = CommandKind::kFire;
+  c.instance_id = id;
+  c.event = "ping";
+  c.payload = {{"note", "direct " + std::to_string(i)}};
+  c.actor = actor;
+  return c;
+}
+bool ping(server::RpcClient& conn, const std::string& id, const char* note, int i) {
+  return conn
+      .call("instance.fire", {{"instance_id", id},
+                              {"event", "ping"},
+                              {"payload", {{"note", fmt::format("{} {}", note, i)}}}})
+      .has_value();
 }
 
 // Drives `conns` from this one thread until `seconds` pass (and each connection made at least
@@ -171,8 +192,7 @@ double drive_sockets(std::vector<server::RpcClient>& conns, const std::vector<st
     ::epoll_ctl(ep, EPOLL_CTL_ADD, conns[t].fd(), &ev);
   }
   const auto t0 = SteadyClock::now();
-  const auto deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
-                                 std::chrono::duration<double>(seconds));
+  const auto deadline = t0 + span(seconds);
   std::int64_t next_request = 1;
   std::size_t finished = 0;
   auto finish = [&](Slot& s) {
@@ -284,17 +304,10 @@ double drive_engine(Engine& engine, const std::vector<std::string>& ids, int cli
   std::vector<SteadyClock::time_point> sent(n);
   std::vector<int> calls(n, 0);
   const auto t0 = SteadyClock::now();
-  const auto deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
-                                 std::chrono::duration<double>(seconds));
+  const auto deadline = t0 + span(seconds);
   auto send = [&](std::size_t t) {
-    Command c;
-    c.kind = CommandKind::kFire;
-    c.instance_id = ids[t];
-    c.event = "ping";
-    c.payload = {{"note", "direct " + std::to_string(calls[t])}};
-    c.actor = actor;
     sent[t] = SteadyClock::now();
-    engine.submit(std::move(c), [&, t](Result<CommandOutcome> r) {
+    engine.submit(ping(ids[t], actor, calls[t]), [&, t](Result<CommandOutcome> r) {
       // Notified under the lock: once the last answer is taken, this function returns and `cv`
       // is gone.
       std::lock_guard lock(mu);
@@ -414,20 +427,11 @@ int main(int argc, char** argv) {
     for (int t = 0; t < clients; ++t)
       conns.push_back(std::move(*server::RpcClient::connect(socket)));
     auto direct_call = [&](int t, int i) {
-      Command c;
-      c.kind = CommandKind::kFire;
-      c.instance_id = ids[static_cast<std::size_t>(t)];
-      c.event = "ping";
-      c.payload = {{"note", "direct " + std::to_string(i)}};
-      c.actor = agent;
-      return (*engine)->execute(std::move(c)).has_value();
+      return (*engine)->execute(ping(ids[static_cast<std::size_t>(t)], agent, i)).has_value();
     };
     auto socket_call = [&](int t, int i) {
-      auto r = conns[static_cast<std::size_t>(t)].call(
-          "instance.fire", {{"instance_id", ids[static_cast<std::size_t>(t)]},
-                            {"event", "ping"},
-                            {"payload", {{"note", "socket " + std::to_string(i)}}}});
-      return r.has_value();
+      return ping(conns[static_cast<std::size_t>(t)], ids[static_cast<std::size_t>(t)], "socket",
+                  i);
     };
     std::vector<std::vector<double>> direct_lat, sock_lat;
     std::atomic<int> direct_errors{0}, sock_errors{0};
@@ -487,32 +491,26 @@ int main(int argc, char** argv) {
   // server's ordinary load; this is the figure). Bursts: every client starts at the same
   // instant, so all 64 calls arrive together once per interval (printed for comparison).
   double target = peak / 2;
-  auto interval = std::chrono::duration<double>(64.0 / std::max(target, 1.0));
+  const auto interval = span(64.0 / std::max(target, 1.0));
   std::vector<server::RpcClient> conns;
   for (int t = 0; t < 64; ++t) conns.push_back(std::move(*server::RpcClient::connect(socket)));
   for (bool spread : {true, false}) {
-    auto start = SteadyClock::now();
-    std::vector<SteadyClock::time_point> next(64);
-    for (int t = 0; t < 64; ++t) {
-      next[static_cast<std::size_t>(t)] =
-          start + (spread ? std::chrono::duration_cast<SteadyClock::duration>(interval * t / 64.0)
-                          : SteadyClock::duration::zero());
-    }
+    std::vector<SteadyClock::duration> offset(64, SteadyClock::duration::zero());
+    for (int t = 0; spread && t < 64; ++t) offset[static_cast<std::size_t>(t)] = interval * t / 64;
     std::vector<std::vector<double>> call_ms(64);
     double paced_rate = 0;
     int paced_failed = 0;
     if (blocking_clients) {
+      auto start = SteadyClock::now();
+      std::vector<SteadyClock::time_point> next(64);
+      for (std::size_t t = 0; t < 64; ++t) next[t] = start + offset[t];
       Figures paced = timed(64, seconds, min_ops, [&](int t, int i) {
         auto& when = next[static_cast<std::size_t>(t)];
         std::this_thread::sleep_until(when);
-        when += std::chrono::duration_cast<SteadyClock::duration>(interval);
+        when += interval;
         auto a = SteadyClock::now();
         bool ok =
-            conns[static_cast<std::size_t>(t)]
-                .call("instance.fire", {{"instance_id", ids[static_cast<std::size_t>(t)]},
-                                        {"event", "ping"},
-                                        {"payload", {{"note", "paced " + std::to_string(i)}}}})
-                .has_value();
+            ping(conns[static_cast<std::size_t>(t)], ids[static_cast<std::size_t>(t)], "paced", i);
         call_ms[static_cast<std::size_t>(t)].push_back(
             std::chrono::duration<double, std::milli>(SteadyClock::now() - a).count());
         return ok;
@@ -520,13 +518,9 @@ int main(int argc, char** argv) {
       paced_rate = paced.per_sec;
       paced_failed = paced.errors;
     } else {
-      std::vector<SteadyClock::duration> offset(64);
-      for (int t = 0; t < 64; ++t)
-        offset[static_cast<std::size_t>(t)] = next[static_cast<std::size_t>(t)] - start;
       std::atomic<int> paced_errors{0};
-      double secs = drive_sockets(conns, ids, "paced", seconds, min_ops,
-                                  std::chrono::duration_cast<SteadyClock::duration>(interval),
-                                  offset, call_ms, paced_errors);
+      double secs = drive_sockets(conns, ids, "paced", seconds, min_ops, interval, offset, call_ms,
+                                  paced_errors);
       Figures all = summarize(call_ms, secs, paced_errors.load());
       paced_rate = all.per_sec;
       paced_failed = all.errors;
