@@ -346,7 +346,7 @@ int main(int argc, char** argv) {
   int only = 0;    // --clients N: that row alone, then the paced runs (profiling)
   int rounds = 4;  // --rounds R: turns of in-process and socket per row
   bool background_checkpoints = true;
-  bool blocking_clients = false;  // --blocking-clients: a thread per client (RpcClient)
+  bool blocking_clients = false;  // --blocking-clients: a thread per client on both sides
   bool sync_full = true;          // --sync-normal: synchronous=NORMAL (no fsync per commit)
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--smoke") == 0) smoke = true;
@@ -413,9 +413,10 @@ int main(int argc, char** argv) {
   rounds = std::max(rounds, 1);
   std::printf(
       "instance.fire, synchronous=%s, %.2f s of each per row in %d turns; "
-      "socket clients: %s\n",
+      "clients: %s\n",
       sync_full ? "FULL (durable commits)" : "NORMAL", seconds, smoke ? 1 : rounds,
-      blocking_clients ? "a thread each (blocking RpcClient)" : "one thread, epoll");
+      blocking_clients ? "a thread each (Engine::execute, blocking RpcClient)"
+                       : "one thread per side (engine callbacks, socket epoll)");
   std::printf("%-8s %14s %9s %9s %14s %9s %9s %7s\n", "clients", "engine rt/s", "p50 ms", "p99 ms",
               "socket rt/s", "p50 ms", "p99 ms", "ratio");
   double peak = 0;
