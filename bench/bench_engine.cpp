@@ -4,7 +4,8 @@
 // `--instances N` also measures peak RSS with N instances in the database (only hot ones cached).
 // `--only FULL:64` runs one configuration (profiling). `--smoke` runs a tiny size (CI).
 // `--inline-checkpoints`: SQLite's autocheckpoint inside the commits instead of the background
-// WAL checkpointer (for comparison).
+// WAL checkpointer (for comparison). `--plain-wal`: SQLite's default VFS, two writes per WAL frame,
+// instead of one write per commit (store/wal_vfs.h; for comparison).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -95,6 +96,7 @@ void remove_db(const std::string& db) {
 }
 
 bool g_background_checkpoints = true;
+bool g_coalesce_wal_writes = true;
 
 // A fresh database with the bench workflow.
 std::unique_ptr<Engine> open_fresh_engine(const std::string& db, bool full, bool overlap = true) {
@@ -107,6 +109,7 @@ std::unique_ptr<Engine> open_fresh_engine(const std::string& db, bool full, bool
   o.synchronous_full = full;
   o.overlap_commits = overlap;
   o.background_checkpoints = g_background_checkpoints;
+  o.coalesce_wal_writes = g_coalesce_wal_writes;
   auto engine = Engine::open(o, catalog, std::make_shared<SystemClock>(), none);
   if (!engine) {
     std::fprintf(stderr, "%s\n", engine.error().to_string().c_str());
@@ -147,7 +150,7 @@ RunResult run_engine(const std::string& db, int submitters, int per_submitter, b
         auto a = Clock_::now();
         auto r = engine->execute(std::move(c));
         mine.push_back(std::chrono::duration<double, std::milli>(Clock_::now() - a).count());
-        if (!r) errors++;
+        if (!r && errors++ == 0) std::fprintf(stderr, "%s\n", r.error().to_string().c_str());
       }
     });
   }
@@ -283,6 +286,8 @@ int main(int argc, char** argv) {
       only = argv[++i];
     else if (!std::strcmp(argv[i], "--inline-checkpoints"))
       g_background_checkpoints = false;
+    else if (!std::strcmp(argv[i], "--plain-wal"))
+      g_coalesce_wal_writes = false;
   }
   if (smoke) per_submitter_total = 256;
   std::string dir = std::filesystem::temp_directory_path() / "flowgate-bench-engine";

@@ -3,7 +3,10 @@
 // One "transition" is what the engine writes per command: an event, an instance upsert and an
 // idempotency record (3 rows). Also prints what PRAGMA quick_check costs when opening a store.
 //
-//   bench_store [--smoke] [--seconds S] [--dir DIR] [--check-mb N]
+// `--plain-wal` commits through SQLite's default VFS (two writes per WAL frame) instead of the
+// store's coalescing one (store/wal_vfs.h), for comparison; the raw loop always uses the default.
+//
+//   bench_store [--smoke] [--seconds S] [--dir DIR] [--check-mb N] [--plain-wal]
 #include <time.h>
 
 #include <chrono>
@@ -197,6 +200,8 @@ class RawWriter {
   SQLite::Statement event_, instance_, request_;
 };
 
+bool g_coalesce_wal_writes = true;  // --plain-wal: false
+
 // A fresh flowgate database (schema and definition) at `path`.
 bool create_database(const std::string& path, bool full) {
   std::filesystem::remove(path);
@@ -230,6 +235,7 @@ bool run(const std::string& dir, bool full, int batch, double seconds, Figures& 
   StoreOptions o;
   o.path = store_path;
   o.synchronous_full = full;
+  o.coalesce_wal_writes = g_coalesce_wal_writes;
   auto store = Store::open(o);
   if (!store) {
     std::fprintf(stderr, "%s\n", store.error().to_string().c_str());
@@ -331,9 +337,12 @@ int main(int argc, char** argv) {
       base = argv[++i];
     } else if (a == "--check-mb" && i + 1 < argc) {
       check_mb = std::atoi(argv[++i]);
+    } else if (a == "--plain-wal") {
+      g_coalesce_wal_writes = false;
     } else {
       std::fprintf(stderr,
-                   "usage: bench_store [--smoke] [--seconds S] [--dir DIR] [--check-mb N]\n");
+                   "usage: bench_store [--smoke] [--seconds S] [--dir DIR] [--check-mb N] "
+                   "[--plain-wal]\n");
       return 2;
     }
   }

@@ -1138,6 +1138,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options,
   so.create = !options.read_only;
   so.synchronous_full = options.synchronous_full;
   so.background_checkpoints = options.background_checkpoints;
+  so.coalesce_wal_writes = options.coalesce_wal_writes;
   so.busy_timeout_ms = options.busy_timeout_ms;
   so.max_page_count = options.max_page_count;
   auto store = Store::open(so);

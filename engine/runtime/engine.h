@@ -64,6 +64,8 @@ struct EngineOptions {
   bool overlap_commits = true;
   // Checkpoint the WAL on a thread of its own rather than inside a group commit (StoreOptions).
   bool background_checkpoints = true;
+  // Hand each commit's WAL frames to the kernel in one write (StoreOptions).
+  bool coalesce_wal_writes = true;
 };
 
 struct CommandOutcome {

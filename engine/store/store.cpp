@@ -19,6 +19,7 @@
 #include "store/schema.h"
 #include "store/sqlite_util.h"
 #include "store/wal_checkpointer.h"
+#include "store/wal_vfs.h"
 
 namespace flowgate {
 
@@ -366,7 +367,8 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
       }
     }
     SQLite::Database db(path, SQLite::OPEN_READWRITE | (exists ? 0 : SQLite::OPEN_CREATE),
-                        options.busy_timeout_ms);
+                        options.busy_timeout_ms,
+                        options.coalesce_wal_writes ? store_internal::coalescing_wal_vfs() : "");
     const bool wal = configure_writer(db, options);
     auto migrated =
         store_internal::migrate(db, store_internal::migrations(), kSchemaVersion, inspect_options);

@@ -31,6 +31,9 @@ struct StoreOptions {
   // Writer: WAL checkpoints on a thread of their own, off the commit path (wal_checkpointer.h);
   // false = SQLite's autocheckpoint inside the commit that fills the log (benchmarks compare).
   bool background_checkpoints = true;
+  // Writer: each commit's WAL frames reach the kernel in one write (wal_vfs.h) instead of two per
+  // frame; false = SQLite's default VFS (benchmarks compare).
+  bool coalesce_wal_writes = true;
   // On open, PRAGMA quick_check (reads every page, ~2 ms per MiB) runs when the file is at most
   // this large; otherwise only the header and schema are checked and `flowgate verify` does the
   // deep check. 0 = never. kQuickCheckDefault = 64 MiB for a writer and never for a reader
