@@ -15,8 +15,9 @@
 // Durable commits (synchronous=FULL; `--sync-normal` for NORMAL), one database, the server in this
 // process on its own I/O thread. `--clients N` runs only the row for N clients;
 // `--inline-checkpoints` uses SQLite's autocheckpoint inside commits instead of the background WAL
-// checkpointer (for comparison). `--smoke` runs a tiny size (CI); `--seconds S` sets the time of
-// each side per row (default 2).
+// checkpointer (for comparison); `--plain-wal` commits through SQLite's default VFS, two writes
+// per WAL frame (store/wal_vfs.h; for comparison). `--smoke` runs a tiny size (CI); `--seconds S`
+// sets the time of each side per row (default 2).
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -346,14 +347,16 @@ int main(int argc, char** argv) {
   int only = 0;    // --clients N: that row alone, then the paced runs (profiling)
   int rounds = 4;  // --rounds R: turns of in-process and socket per row
   bool background_checkpoints = true;
-  bool blocking_clients = false;  // --blocking-clients: a thread per client on both sides
-  bool sync_full = true;          // --sync-normal: synchronous=NORMAL (no fsync per commit)
+  bool coalesce_wal_writes = true;  // --plain-wal: SQLite's default VFS (store/wal_vfs.h)
+  bool blocking_clients = false;    // --blocking-clients: a thread per client on both sides
+  bool sync_full = true;            // --sync-normal: synchronous=NORMAL (no fsync per commit)
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--smoke") == 0) smoke = true;
     if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = std::atof(argv[++i]);
     if (std::strcmp(argv[i], "--clients") == 0 && i + 1 < argc) only = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--inline-checkpoints") == 0) background_checkpoints = false;
+    if (std::strcmp(argv[i], "--plain-wal") == 0) coalesce_wal_writes = false;
     if (std::strcmp(argv[i], "--blocking-clients") == 0) blocking_clients = true;
     if (std::strcmp(argv[i], "--sync-normal") == 0) sync_full = false;
   }
@@ -375,6 +378,7 @@ int main(int argc, char** argv) {
   EngineOptions options;
   options.db_path = db;
   options.background_checkpoints = background_checkpoints;
+  options.coalesce_wal_writes = coalesce_wal_writes;
   options.synchronous_full = sync_full;
   auto engine = Engine::open(options, catalog, std::make_shared<SystemClock>(), none);
   if (!engine) {
