@@ -87,7 +87,13 @@ int x_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offs
     }
     f->start = offset;
   }
-  g.append(static_cast<const char*>(data), static_cast<std::size_t>(amount));
+  try {
+    g.append(static_cast<const char*>(data), static_cast<std::size_t>(amount));
+  } catch (const std::bad_alloc&) {
+    // No exception may cross into SQLite: write out what was gathered, then this write as is.
+    if (int rc = flush(f); rc != SQLITE_OK) return rc;
+    return f->real->pMethods->xWrite(f->real, data, amount, offset);
+  }
   if (amount == kFrameHeaderBytes) {
     f->commit_pending = commits(data);
   } else if (f->commit_pending || g.size() >= kMaxGathered) {

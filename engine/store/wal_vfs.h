@@ -1,7 +1,7 @@
 // A VFS over SQLite's default one that hands each transaction's WAL frames to the kernel in one
-// run of large writes. SQLite writes every frame of the log as two writes (its 24-byte header, then the page),
-// so a group commit that changes 75 pages costs 150 system calls; through this VFS, a few writes
-// of up to 64 KiB (figures: docs/engine.md, "Figures", session 8).
+// run of large writes. SQLite writes every frame of the log as two writes (its 24-byte header, then
+// the page), so a group commit that changes 75 pages costs 150 system calls; through this VFS, a
+// few writes of up to 64 KiB (figures: docs/engine.md, "Figures", session 8).
 //
 // What it changes is only when the bytes reach the kernel, never which bytes or where:
 //   - writes to a WAL file that continue the one before are gathered in memory; any other write
