@@ -17,7 +17,8 @@ constexpr char kName[] = "flowgate-wal";
 constexpr std::size_t kMaxGathered = std::size_t{4} << 20;
 constexpr int kFrameHeaderBytes = 24;
 // The most the unix VFS writes in one call: it never expects more than a page (64 KiB at most)
-// and cuts longer writes short (it masks the length to 17 bits), reporting SQLITE_FULL.
+// and cuts longer writes short (it masks the length to 17 bits), reporting SQLITE_FULL. What is
+// gathered is written out in pieces of this size.
 constexpr std::size_t kMaxWrite = 65536;
 
 sqlite3_vfs* g_base = nullptr;  // the default VFS, set once by coalescing_wal_vfs()
@@ -81,12 +82,7 @@ int x_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offs
   if (!g.empty() && offset != f->start + static_cast<sqlite3_int64>(g.size())) {
     if (int rc = flush(f); rc != SQLITE_OK) return rc;
   }
-  if (g.empty()) {
-    if (static_cast<std::size_t>(amount) > kMaxWrite) {
-      return f->real->pMethods->xWrite(f->real, data, amount, offset);
-    }
-    f->start = offset;
-  }
+  if (g.empty()) f->start = offset;
   try {
     g.append(static_cast<const char*>(data), static_cast<std::size_t>(amount));
   } catch (const std::bad_alloc&) {
@@ -207,18 +203,20 @@ sqlite3_io_methods make_methods(int version) {
 
 const sqlite3_io_methods kMethods[] = {make_methods(1), make_methods(2), make_methods(3)};
 
+// Ours for a base file's methods: the same version.
+const sqlite3_io_methods* methods_like(const sqlite3_io_methods* real) {
+  return &kMethods[std::clamp(real->iVersion, 1, 3) - 1];
+}
+
 int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
   File* f = as_file(file);
   std::memset(f, 0, sizeof(File));
   f->real = reinterpret_cast<sqlite3_file*>(f + 1);
   const int rc = g_base->xOpen(g_base, name, f->real, flags, out_flags);
-  if (rc != SQLITE_OK || f->real->pMethods == nullptr) {
-    // SQLite closes a file whose pMethods is set even when xOpen failed: so does ours.
-    if (f->real->pMethods != nullptr) f->base.pMethods = &kMethods[2];
-    return rc;
-  }
-  const int version = f->real->pMethods->iVersion;
-  f->base.pMethods = &kMethods[version <= 1 ? 0 : version == 2 ? 1 : 2];
+  // SQLite closes a file whose pMethods is set even when xOpen failed: ours is set as the base
+  // file's is.
+  if (f->real->pMethods != nullptr) f->base.pMethods = methods_like(f->real->pMethods);
+  if (rc != SQLITE_OK || f->real->pMethods == nullptr) return rc;
   if ((flags & SQLITE_OPEN_WAL) != 0) {
     f->gathered = new (std::nothrow) std::string();
     if (f->gathered == nullptr) {

@@ -1,21 +1,24 @@
 // The coalescing WAL VFS: what a writer through it commits is at once visible to connections on
 // SQLite's default VFS, a transaction that spills past the page cache rolls back or commits whole,
-// the log restarts from its beginning as before, and a writer killed at any moment keeps every
-// commit it reported.
+// the log restarts from its beginning as before, a failing log write fails only its commit, and a
+// writer killed at any moment keeps every commit it reported.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 
 #include "store/wal_vfs.h"
 #include "support/temp_dir.h"
@@ -57,6 +60,26 @@ void commit_rows(SQLite::Database& db, int rows, int bytes, std::int64_t& next_i
     insert.reset();
   }
   tx.commit();
+}
+
+// A child process that runs `body(fd)` (fd: the write end of a pipe to the parent) and exits 0
+// when it returns, 2 when it throws. Returns the child's pid and the pipe's read end.
+std::pair<pid_t, int> fork_child(const std::function<void(int)>& body) {
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    close(fds[0]);
+    try {
+      body(fds[1]);
+    } catch (...) {
+      _exit(2);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  return {child, fds[0]};
 }
 
 std::uintmax_t file_bytes(const std::string& path) {
@@ -116,9 +139,78 @@ TEST_CASE("a transaction that spills past the page cache rolls back or commits w
   }  // rolled back
   REQUIRE(seen(reader) == std::make_pair(std::int64_t{3}, std::int64_t{300}));
   REQUIRE(writer.execAndGet("SELECT count(*) FROM t").getInt64() == 3);
-  commit_rows(writer, 500, 3000, next_id);
-  REQUIRE(seen(reader) == std::make_pair(std::int64_t{503}, std::int64_t{300 + 500 * 3000}));
+  // 1,600 rows of 3,000 bytes: more log than the VFS gathers before writing out (4 MiB).
+  commit_rows(writer, 1600, 3000, next_id);
+  REQUIRE(seen(reader) == std::make_pair(std::int64_t{1603}, std::int64_t{300 + 1600 * 3000}));
   REQUIRE(integrity(path) == "ok");
+}
+
+TEST_CASE(
+    "a log write that fails fails its commit, keeps every earlier one, and the writer goes on",
+    "[store][wal_vfs]") {
+  TempDir dir;
+  const std::string path = dir.file("v.db");
+  std::int64_t committed = 0;
+  {
+    SQLite::Database writer = open_writer(path, "NORMAL");
+    std::int64_t next_id = 1;
+    commit_rows(writer, 10, 1000, next_id);
+    committed = next_id - 1;
+  }
+  // In a child: the file size limit (RLIMIT_FSIZE) makes the log's writes fail part-way, as a
+  // full disk would; the child reports how many rows it committed and whether it went on.
+  auto [child, from_child] = fork_child([&](int to_parent) {
+    signal(SIGXFSZ, SIG_IGN);
+    std::int64_t report[3] = {0, 0, 0};  // rows committed, commits refused, rows after lifting
+    SQLite::Database writer = open_writer(path, "NORMAL");
+    writer.exec("PRAGMA wal_autocheckpoint = 0");
+    std::int64_t next_id = writer.execAndGet("SELECT max(id) + 1 FROM t").getInt64();
+    rlimit limit{};
+    getrlimit(RLIMIT_FSIZE, &limit);
+    const rlimit unlimited = limit;
+    limit.rlim_cur = static_cast<rlim_t>(std::filesystem::file_size(path)) + 200'000;
+    setrlimit(RLIMIT_FSIZE, &limit);
+    for (int i = 0; i < 200 && report[1] == 0; ++i) {
+      const std::int64_t before = next_id;
+      try {
+        commit_rows(writer, 5, 3000, next_id);
+        report[0] = next_id - 1;
+      } catch (const SQLite::Exception&) {
+        ++report[1];
+        next_id = before;
+      }
+    }
+    setrlimit(RLIMIT_FSIZE, &unlimited);
+    commit_rows(writer, 5, 3000, next_id);
+    report[2] = writer.execAndGet("SELECT count(*) FROM t").getInt64();
+    if (write(to_parent, report, sizeof report) != sizeof report) _exit(3);
+  });
+  int status = 0;
+  waitpid(child, &status, 0);
+  std::int64_t report[3] = {0, 0, 0};
+  REQUIRE(read(from_child, report, sizeof report) == sizeof report);
+  close(from_child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  INFO("committed " << report[0] << ", refused " << report[1] << ", after " << report[2]);
+  REQUIRE(report[1] == 1);              // a commit was refused
+  REQUIRE(report[0] > committed);       // after some that fitted
+  REQUIRE(report[2] == report[0] + 5);  // nothing of the refused one, and the writer went on
+  REQUIRE(integrity(path) == "ok");
+  SQLite::Database plain(path, SQLite::OPEN_READONLY);
+  REQUIRE(plain.execAndGet("SELECT count(*) FROM t").getInt64() == report[2]);
+}
+
+TEST_CASE("connections through the coalescing VFS name it", "[store][wal_vfs]") {
+  TempDir dir;
+  SQLite::Database writer = open_writer(dir.file("v.db"), "NORMAL");
+  char* name = nullptr;
+  REQUIRE(sqlite3_file_control(writer.getHandle(), "main", SQLITE_FCNTL_VFSNAME, &name) ==
+          SQLITE_OK);
+  REQUIRE(name != nullptr);
+  const std::string vfs = name;
+  sqlite3_free(name);
+  REQUIRE(vfs.rfind("flowgate-wal/", 0) == 0);
 }
 
 TEST_CASE("the log restarts from its beginning after checkpoints, as on the default VFS",
@@ -155,34 +247,23 @@ TEST_CASE("a writer on the coalescing VFS killed at any moment keeps every commi
   std::mt19937 rng(11);
   std::int64_t reported_total = 0;
   for (int round = 0; round < 12; ++round) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    const pid_t child = fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      close(fds[0]);
-      try {
-        SQLite::Database writer = open_writer(path, round % 2 == 0 ? "NORMAL" : "FULL");
-        std::int64_t next_id =
-            writer.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM t").getInt64();
-        for (;;) {
-          commit_rows(writer, 1 + static_cast<int>(next_id % 30), 1500, next_id);
-          const std::int64_t committed = next_id - 1;
-          if (write(fds[1], &committed, sizeof committed) != sizeof committed) _exit(3);
-        }
-      } catch (...) {
-        _exit(2);
+    auto [child, from_child] = fork_child([&](int to_parent) {
+      SQLite::Database writer = open_writer(path, round % 2 == 0 ? "NORMAL" : "FULL");
+      std::int64_t next_id = writer.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM t").getInt64();
+      for (;;) {
+        commit_rows(writer, 1 + static_cast<int>(next_id % 30), 1500, next_id);
+        const std::int64_t committed = next_id - 1;
+        if (write(to_parent, &committed, sizeof committed) != sizeof committed) _exit(3);
       }
-    }
-    close(fds[1]);
+    });
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 80));
     kill(child, SIGKILL);
     int status = 0;
     waitpid(child, &status, 0);
     REQUIRE(WIFSIGNALED(status));
     std::int64_t reported = 0, r = 0;
-    while (read(fds[0], &r, sizeof r) == sizeof r) reported = r;
-    close(fds[0]);
+    while (read(from_child, &r, sizeof r) == sizeof r) reported = r;
+    close(from_child);
     SQLite::Database check(path, SQLite::OPEN_READWRITE);  // recovers the log
     const std::int64_t rows = check.execAndGet("SELECT count(*) FROM t").getInt64();
     const std::int64_t max_id = check.execAndGet("SELECT coalesce(max(id), 0) FROM t").getInt64();
