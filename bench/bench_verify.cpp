@@ -20,12 +20,14 @@
 // >= 1,000,000 events/s and >= 60% of the baseline.
 //
 //   bench_verify [--events N] [--instances M] [--active A] [--db FILE] [--keep] [--reuse]
-//                [--rounds R] [--verify-only]
+//                [--rounds R] [--verify-only] [--sqlite-rows]
 //     --keep leaves the database behind; --reuse measures an existing --db FILE again (written by
 //     an earlier --keep run) instead of generating one; --rounds runs baseline and verify R times
 //     in turn and reports the round with the median ratio (the machine's load changes between
 //     phases). Each phase is printed with its CPU time and the load average when it began.
 //     --verify-only measures only baseline and verify (replay reads 10,000,000 events in minutes).
+//     --sqlite-rows has verify read the events through SQLite's SELECT alone, not from the pages
+//     (audit/page_scan.h), for comparison.
 //   bench_verify --smoke      (20,000 events, 1,000 instances: what CI runs)
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -499,11 +501,13 @@ int run_phase(const std::string& phase, const std::string& path) {
     auto problems = db ? (*db)->page_check() : Result<std::vector<std::string>>(fail(db.error()));
     auto events = db ? (*db)->last_position() : Result<std::int64_t>(0);
     p = {seconds_since(t0), events ? *events : 0, 0, problems && problems->empty(), "pages"};
-  } else if (phase == "verify" || phase == "verify1" || phase == "chain") {
+  } else if (phase == "verify" || phase == "verify-sqlite" || phase == "verify1" ||
+             phase == "chain") {
     audit::VerifyOptions o;
     o.sections = &sections;
     o.page_check = false;
-    o.fold_thread = phase == "verify";
+    o.fold_thread = phase == "verify" || phase == "verify-sqlite";
+    o.read_pages = phase != "verify-sqlite";
     o.fold = phase != "chain";
     o.progress = 0;
     auto r = audit::verify_database(path, o);
@@ -538,6 +542,7 @@ int main(int argc, char** argv) {
   bool keep = false;
   bool reuse = false;
   bool verify_only = false;
+  bool sqlite_rows = false;
   int rounds = 1;
   std::string phase;
   for (int i = 1; i < argc; ++i) {
@@ -569,12 +574,15 @@ int main(int argc, char** argv) {
       reuse = keep = true;
     } else if (a == "--verify-only") {
       verify_only = true;
+    } else if (a == "--sqlite-rows") {
+      sqlite_rows = true;
     } else if (a == "--phase" && i + 1 < argc) {
       phase = argv[++i];
     } else {
       std::fprintf(stderr,
                    "usage: bench_verify [--smoke] [--events N] [--instances M] [--active A] "
-                   "[--db FILE] [--keep] [--reuse] [--rounds R] [--verify-only]\n");
+                   "[--db FILE] [--keep] [--reuse] [--rounds R] [--verify-only] "
+                   "[--sqlite-rows]\n");
       return 2;
     }
   }
@@ -631,7 +639,8 @@ int main(int argc, char** argv) {
   };
   std::vector<Round> measured;
   for (int i = 0; i < rounds; ++i) {
-    Round r{in_child(argv[0], "baseline", path), in_child(argv[0], "verify", path), 0};
+    Round r{in_child(argv[0], "baseline", path),
+            in_child(argv[0], sqlite_rows ? "verify-sqlite" : "verify", path), 0};
     r.ratio = rate_of(r.base) > 0 ? rate_of(r.ver) / rate_of(r.base) : 0;
     if (rounds > 1) {
       std::printf(

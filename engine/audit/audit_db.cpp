@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "audit/page_scan.h"
 #include "store/store.h"
 
 namespace flowgate::audit {
@@ -384,6 +385,7 @@ Result<EventCursor> AuditDb::events(const EventFilter& filter) {
   if (filter.until_position) where.push_back("position <= ?5");
   for (std::size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
   sql += filter.instance_id.empty() ? " ORDER BY position" : " ORDER BY seq";
+  if (filter.skip > 0) sql += " LIMIT -1 OFFSET ?6";
   auto s = prepare(sql);
   if (!s) return fail(s.error());
   if (!filter.instance_id.empty()) {
@@ -397,7 +399,12 @@ Result<EventCursor> AuditDb::events(const EventFilter& filter) {
   if (filter.since_ms) sqlite3_bind_int64(*s, 3, *filter.since_ms);
   if (filter.until_ms) sqlite3_bind_int64(*s, 4, *filter.until_ms);
   if (filter.until_position) sqlite3_bind_int64(*s, 5, *filter.until_position);
+  if (filter.skip > 0) sqlite3_bind_int64(*s, 6, filter.skip);
   return EventCursor(*s, path_);
+}
+
+std::unique_ptr<EventPageScan> AuditDb::page_scan() {
+  return read_pages_ ? EventPageScan::open(db_, path_) : nullptr;
 }
 
 Result<std::vector<std::string>> AuditDb::dangling_instance_references() {

@@ -24,6 +24,8 @@ struct sqlite3_stmt;
 
 namespace flowgate::audit {
 
+class EventPageScan;
+
 // One stored event, as text. The views stay valid until the cursor moves.
 struct EventRow {
   std::int64_t position = 0;
@@ -72,6 +74,7 @@ struct EventFilter {
   std::optional<std::int64_t> since_ms;        // events at or after this time
   std::optional<std::int64_t> until_ms;        // events at or before this time
   std::optional<std::int64_t> until_position;  // events at or before this position
+  std::int64_t skip = 0;  // leaves out the first `skip` events the query returns
 };
 
 class EventCursor {
@@ -128,6 +131,12 @@ class AuditDb {
   Result<void> each_snapshot(const std::string& workflow_id,
                              const std::function<void(InstanceSnapshot&&)>& fn);
   Result<EventCursor> events(const EventFilter& filter);
+  // A scan of every event straight from the file's pages (page_scan.h), or null when the file
+  // cannot be read that way now or set_read_pages(false) turned it off (each_event of a
+  // DatabaseSource then reads through SQLite alone).
+  std::unique_ptr<EventPageScan> page_scan();
+  bool read_pages() const { return read_pages_; }
+  void set_read_pages(bool on) { read_pages_ = on; }
   // Instance ids that idempotency records or timers refer to but that have no instance row (a
   // deleted instance leaves them behind), sorted.
   Result<std::vector<std::string>> dangling_instance_references();
@@ -148,6 +157,7 @@ class AuditDb {
   std::string path_;
   sqlite3* db_ = nullptr;
   bool immutable_ = false;
+  bool read_pages_ = true;
   sqlite3_stmt* snapshot_by_rowid_ = nullptr;
 };
 

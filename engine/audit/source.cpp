@@ -1,6 +1,9 @@
 #include "audit/source.h"
 
 #include <algorithm>
+#include <limits>
+
+#include "audit/page_scan.h"
 
 namespace flowgate::audit {
 namespace {
@@ -49,8 +52,19 @@ class DatabaseSource final : public AuditSource {
   Result<std::vector<std::string>> dangling_instance_references() override {
     return db_.dangling_instance_references();
   }
+  // A full scan reads the file's pages where it can (page_scan.h), and SQLite reads the rest.
   Result<void> each_event(const std::function<bool(const EventRow&)>& fn) override {
-    auto cursor = db_.events(filter_);
+    EventFilter filter = filter_;
+    if (filter.instance_id.empty() && filter.workflow_id.empty() && !filter.since_ms &&
+        !filter.until_ms && filter.skip == 0) {
+      if (auto scan = db_.page_scan()) {
+        const auto out = scan->each(
+            filter.until_position.value_or(std::numeric_limits<std::int64_t>::max()), fn);
+        if (out.finished) return {};
+        filter.skip = out.delivered;
+      }
+    }
+    auto cursor = db_.events(filter);
     if (!cursor) return fail(cursor.error());
     while (cursor->next()) {
       if (!fn(cursor->row())) return {};
@@ -66,6 +80,7 @@ class DatabaseSource final : public AuditSource {
     if (!last) return fail(last.error());
     auto db = AuditDb::open(db_.path());
     if (!db) return fail(db.error());
+    (*db)->set_read_pages(db_.read_pages());
     EventFilter filter = filter_;
     filter.until_position = filter.until_position ? std::min(*filter.until_position, *last) : *last;
     return std::unique_ptr<AuditSource>(

@@ -605,6 +605,7 @@ Result<VerifyReport> verify(AuditSource& source, const VerifyOptions& options) {
 Result<VerifyReport> verify_database(const std::string& path, const VerifyOptions& options) {
   auto db = AuditDb::open(path);
   if (!db) return fail(db.error());
+  (*db)->set_read_pages(options.read_pages);
   std::vector<Finding> page_findings;
   bool checked = false;
   if (options.page_check) {

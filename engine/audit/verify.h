@@ -43,7 +43,8 @@ struct VerifyOptions {
   bool fold_thread = true;                    // fold on a second thread while reading
   bool read_thread = true;            // with fold_thread, a database is read on a third thread too
   std::size_t fold_batch_events = 0;  // events handed to that thread at a time; 0 = the default
-  int progress = -1;                  // -1 = when stderr is a terminal, 0 = never, 1 = always
+  bool read_pages = true;  // a database's events straight from its pages where it can (page_scan.h)
+  int progress = -1;       // -1 = when stderr is a terminal, 0 = never, 1 = always
 };
 
 struct VerifyReport {
