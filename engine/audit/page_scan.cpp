@@ -66,13 +66,17 @@ bool holds_something(const std::string& path) {
 }
 
 // A one-column query's text rows.
-std::vector<std::string> column_text(sqlite3* db, const char* sql, int column) {
-  std::vector<std::string> out;
+// Every row of `sql`, each column as text (NULL as empty).
+std::vector<std::vector<std::string>> rows_of(sqlite3* db, const char* sql) {
+  std::vector<std::vector<std::string>> out;
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) return out;
   while (sqlite3_step(s) == SQLITE_ROW) {
-    const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(s, column));
-    out.emplace_back(t != nullptr ? t : "");
+    auto& row = out.emplace_back();
+    for (int c = 0; c < sqlite3_column_count(s); ++c) {
+      const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(s, c));
+      row.emplace_back(t != nullptr ? t : "");
+    }
   }
   sqlite3_finalize(s);
   return out;
@@ -199,17 +203,20 @@ std::unique_ptr<EventPageScan> EventPageScan::open(sqlite3* db, const std::strin
   // Checked inside the read transaction: a log that is empty now was empty when it began (SQLite
   // cannot empty a log while a reader uses its frames), so the snapshot is the file.
   if (holds_something(path + "-wal") || holds_something(path + "-journal")) return nullptr;
-  if (column_text(db, "PRAGMA encoding", 0) != std::vector<std::string>{"UTF-8"}) return nullptr;
-  const auto names = column_text(db, "PRAGMA table_info(events)", 1);
-  const auto pk = column_text(db, "PRAGMA table_info(events)", 5);
-  const auto types = column_text(db, "PRAGMA table_info(events)", 2);
-  if (names.size() != kColumns || pk.size() != kColumns || types.size() != kColumns) return nullptr;
+  const auto encoding = rows_of(db, "PRAGMA encoding");
+  if (encoding.size() != 1 || encoding[0].at(0) != "UTF-8") return nullptr;
+  // table_info: cid, name, type, notnull, dflt_value, pk
+  const auto columns = rows_of(db, "PRAGMA table_info(events)");
+  if (columns.size() != kColumns) return nullptr;
   for (std::size_t c = 0; c < kColumns; ++c) {
-    if (names[c] != kColumnNames[c] || pk[c] != (c == 0 ? "1" : "0")) return nullptr;
+    if (columns[c].size() < 6 || columns[c][1] != kColumnNames[c] ||
+        columns[c][5] != (c == 0 ? "1" : "0")) {
+      return nullptr;
+    }
   }
-  if (types[0] != "INTEGER") return nullptr;  // only INTEGER PRIMARY KEY is the rowid
-  const auto roots = column_text(
-      db, "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'events'", 0);
+  if (columns[0][2] != "INTEGER") return nullptr;  // only INTEGER PRIMARY KEY is the rowid
+  const auto roots =
+      rows_of(db, "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'events'");
   if (roots.size() != 1) return nullptr;
 
   auto impl = std::make_unique<Impl>();
@@ -234,8 +241,8 @@ std::unique_ptr<EventPageScan> EventPageScan::open(sqlite3* db, const std::strin
   if (pages > 0xffffffffLL) return nullptr;
   impl->page_count = static_cast<std::uint32_t>(pages);
   char* end = nullptr;
-  const unsigned long root = std::strtoul(roots[0].c_str(), &end, 10);
-  if (end == roots[0].c_str() || *end != '\0' || root < 1 || root > impl->page_count) {
+  const unsigned long root = std::strtoul(roots[0].at(0).c_str(), &end, 10);
+  if (end == roots[0].at(0).c_str() || *end != '\0' || root < 1 || root > impl->page_count) {
     return nullptr;
   }
   impl->root = static_cast<std::uint32_t>(root);
