@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <climits>
 #include <set>
 
@@ -161,14 +162,16 @@ void Dispatcher::dispatch_line(const Principal& principal, CallerSession* sessio
              });
     return;
   }
-  // A batch is answered with one array once every element is done (in request order).
+  // A batch is answered with one array once every element is done (in request order). Elements
+  // that are engine commands finish on the engine's answering thread, the others on this one:
+  // each writes only its own slot before counting down, and the last one down answers.
   struct BatchState {
     std::vector<json> answers;
-    std::vector<bool> silent;
-    std::size_t pending = 0;
+    std::vector<bool> silent;  // written before the element is dispatched
+    std::atomic<std::size_t> pending = 0;
     std::function<void(std::string)> respond;
     void done() {
-      if (--pending > 0) return;
+      if (pending.fetch_sub(1, std::memory_order_acq_rel) > 1) return;
       json out = json::array();
       for (std::size_t i = 0; i < answers.size(); ++i) {
         if (!silent[i]) out.push_back(std::move(answers[i]));
@@ -203,11 +206,11 @@ void Dispatcher::dispatch(const Principal& principal, CallerSession* session,
                           const Request& request, std::function<void(json)> respond) {
   auto started = std::chrono::steady_clock::now();
   stats_.in_flight.fetch_add(1, std::memory_order_relaxed);
-  auto answered = std::make_shared<bool>(false);
+  auto answered = std::make_shared<std::atomic<bool>>(false);
   Reply reply = [this, started, answered, id = request.id, method = request.method,
                  user = principal.user, respond = std::move(respond)](RpcResult result) {
-    if (*answered) return;  // a handler must answer once; a second answer is a bug, dropped
-    *answered = true;
+    // A handler must answer once; a second answer is a bug, dropped.
+    if (answered->exchange(true, std::memory_order_acq_rel)) return;
     auto elapsed = std::chrono::steady_clock::now() - started;
     stats_.record_latency(elapsed);
     stats_.in_flight.fetch_sub(1, std::memory_order_relaxed);

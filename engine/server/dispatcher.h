@@ -6,8 +6,10 @@
 //
 // Nothing here blocks the I/O thread: engine commands are submitted (non-blocking) and answered
 // when the engine hands back their outcome; reads and other blocking calls run on the Executor's
-// workers. Every answer comes back on the I/O thread, exactly once per line. Thread-safety:
-// dispatch_line() and the handlers run on the I/O thread only.
+// workers. Every line is answered exactly once. Thread-safety: dispatch_line() and the handlers
+// run on the I/O thread only. Answers come back there too, except those to engine commands: the
+// Server's Executor renders them on the engine's answering thread, so everything a Reply reaches
+// (stats, the line's rendering, dispatch_line's `respond`) is safe to call from there.
 #pragma once
 
 #include <chrono>
@@ -37,7 +39,8 @@ class Executor {
   virtual ~Executor() = default;
   // Runs `work` on a worker thread (it may block).
   virtual void offload(std::function<void()> work) = 0;
-  // Submits `command` to `engine` and calls `done` with its answer on the I/O thread.
+  // Submits `command` to `engine` and calls `done` with its answer, on the I/O thread or on the
+  // engine's answering thread (see the top of this file).
   virtual void run_command(Engine& engine, Command command, Engine::Done done) = 0;
   // Runs `fn` on the I/O thread.
   virtual void post(std::function<void()> fn) = 0;
@@ -53,7 +56,8 @@ class InlineExecutor final : public Executor {
   void post(std::function<void()> fn) override { fn(); }
 };
 
-// Answers one request; called on the I/O thread exactly once.
+// Answers one request; called exactly once (on the I/O thread, or for an engine command on the
+// engine's answering thread).
 using Reply = std::function<void(RpcResult)>;
 
 // What a connection offers the handlers that stream (events.watch).

@@ -34,37 +34,19 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kMaxPendingOutput = 16u << 20;
 constexpr std::size_t kMaxWriteGather = 64;  // messages per write
 
-// Engine answers on their way to the I/O thread. The engine calls back on its committer thread
-// for every command of a group commit; the answers queue here and the I/O thread is woken once
-// per burst, not once per answer. Also counts the commands whose answer has not arrived, so the
-// server is not torn down while the engine may still call back into it.
+// Counts the engine commands whose answer has not come back yet, so the server is not torn down
+// while the engine may still call back into it.
 class EngineAnswers {
  public:
   void expect() {
     std::lock_guard lock(mu_);
     ++expected_;
   }
-  // Engine thread. True when the queue was empty: the caller must schedule drain(), then call
-  // settle() (last: the server may be torn down once every answer has settled).
-  bool arrive(Engine::Done done, Result<CommandOutcome> result) {
-    std::lock_guard lock(mu_);
-    const bool first = ready_.empty();
-    ready_.emplace_back(std::move(done), std::move(result));
-    return first;
-  }
+  // Last thing an engine callback does: the server may be torn down once every answer settled.
   void settle() {
     std::lock_guard lock(mu_);
     --expected_;
     cv_.notify_all();  // under the lock: the waiter may destroy this once it sees zero
-  }
-  // I/O thread: delivers what has arrived, in order.
-  void drain() {
-    std::vector<std::pair<Engine::Done, Result<CommandOutcome>>> batch;
-    {
-      std::lock_guard lock(mu_);
-      batch.swap(ready_);
-    }
-    for (auto& [done, result] : batch) done(std::move(result));
   }
   void wait_none() {
     std::unique_lock lock(mu_);
@@ -75,7 +57,6 @@ class EngineAnswers {
   std::mutex mu_;
   std::condition_variable cv_;
   std::size_t expected_ = 0;
-  std::vector<std::pair<Engine::Done, Result<CommandOutcome>>> ready_;
 };
 
 // A watcher's read-only store connection, used by one worker at a time.
@@ -164,12 +145,18 @@ struct Server::Impl final : Executor {
 
   // --- Executor -----------------------------------------------------------------------------
   void offload(std::function<void()> work) override { asio::post(workers, std::move(work)); }
-  // The engine answers on its committer thread; the answers move to the I/O thread in bursts.
+  // The engine answers on its answering thread, and the answer is turned into its line there
+  // (everything `done` reaches up to the connection is thread-safe); only the finished line moves
+  // to the I/O thread (Connection::dispatch). So the I/O thread spends its time reading and
+  // writing, and a group commit's answers are rendered while the first of them are being sent.
   void run_command(Engine& e, Command command, Engine::Done done) override {
     answers.expect();
     e.submit(std::move(command), [this, done = std::move(done)](Result<CommandOutcome> r) mutable {
-      if (answers.arrive(std::move(done), std::move(r)))
-        asio::post(io, [this] { answers.drain(); });
+      try {
+        done(std::move(r));
+      } catch (const std::exception& ex) {  // only allocation can fail here; keep the engine up
+        spdlog::error("an engine answer could not be delivered: {}", ex.what());
+      }
       answers.settle();
     });
   }
@@ -316,13 +303,27 @@ struct Server::Impl::Connection final : std::enable_shared_from_this<Connection>
 
   void dispatch(std::string_view line) {
     ++in_flight;
-    server.dispatcher->dispatch_line(*principal, this, line,
-                                     [self = shared_from_this()](std::string answer) {
-                                       --self->in_flight;
-                                       if (!answer.empty()) self->send(std::move(answer), false);
-                                       self->resume();
-                                       self->maybe_finish();
-                                     });
+    server.dispatcher->dispatch_line(
+        *principal, this, line, [self = shared_from_this()](std::string answer) mutable {
+          // Answers to engine commands come rendered from the engine's answering thread. `self`
+          // moves along, so that the last reference to this connection is always dropped on the
+          // I/O thread.
+          if (!self->server.io.get_executor().running_in_this_thread()) {
+            auto& io = self->server.io;
+            asio::post(io, [self = std::move(self), answer = std::move(answer)]() mutable {
+              self->answered(std::move(answer));
+            });
+            return;
+          }
+          self->answered(std::move(answer));
+        });
+  }
+
+  void answered(std::string answer) {
+    --in_flight;
+    if (!answer.empty()) send(std::move(answer), false);
+    resume();
+    maybe_finish();
   }
 
   // Continues reading once the reasons to pause are gone (never from inside process_input).

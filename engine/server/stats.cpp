@@ -9,14 +9,18 @@ using nlohmann::json;
 
 void ServerStats::record_latency(std::chrono::nanoseconds d) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  std::lock_guard lock(latency_mu_);
   samples_us_[next_] = static_cast<std::uint32_t>(std::clamp<std::int64_t>(us, 0, UINT32_MAX));
   next_ = (next_ + 1) % kLatencyWindow;
   filled_ = std::min(filled_ + 1, kLatencyWindow);
 }
 
 json ServerStats::latency() const {
-  std::vector<std::uint32_t> v(samples_us_.begin(),
-                               samples_us_.begin() + static_cast<std::ptrdiff_t>(filled_));
+  std::vector<std::uint32_t> v;
+  {
+    std::lock_guard lock(latency_mu_);
+    v.assign(samples_us_.begin(), samples_us_.begin() + static_cast<std::ptrdiff_t>(filled_));
+  }
   json out = {{"samples", v.size()}};
   if (v.empty()) return out;
   std::sort(v.begin(), v.end());

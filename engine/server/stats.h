@@ -1,7 +1,7 @@
 // Counters the server reports through server.stats: requests, errors, connections, watchers and
 // the latency of recent requests (p50/p90/p99/max over the last kLatencyWindow answers).
-// Thread-safety: counters are atomics (read from any thread); record_latency() and latency() are
-// called on the I/O thread only.
+// Thread-safety: counters are atomics; record_latency() and latency() lock (answers to engine
+// commands are recorded on the engine's answering thread, the others on the I/O thread).
 #pragma once
 
 #include <array>
@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,7 @@ class ServerStats {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
  private:
+  mutable std::mutex latency_mu_;
   std::array<std::uint32_t, kLatencyWindow> samples_us_{};
   std::size_t next_ = 0;
   std::size_t filled_ = 0;

@@ -181,3 +181,65 @@ TEST_CASE("pipelined requests on one connection are each answered with their id"
   for (int i = 0; i < 50; ++i) ids.insert(next_json(c)["id"].get<int>());
   CHECK(ids.size() == 50);
 }
+
+TEST_CASE("batches mixing engine commands, reads and bad elements are answered whole, in order",
+          "[server]") {
+  // Commands are answered from the engine's answering thread, reads from the workers, the rest on
+  // the I/O thread: each batch still comes back once, as one array in request order.
+  TempDir dir;
+  ServerProcess s(dir);
+  REQUIRE(s.start());
+  const Json start_params = {{"workflow", "deal"}, {"data", {{"customer", "Acme"}}}};
+  RpcClient setup = s.client();
+  auto first = setup.call("instance.start", start_params);
+  REQUIRE(first);
+  const std::string known = (*first)["instance_id"];
+  constexpr int kClients = 4;
+  constexpr int kBatches = 40;
+  std::vector<RpcClient> clients;
+  for (int c = 0; c < kClients; ++c) clients.push_back(s.client());
+  for (int b = 0; b < kBatches; ++b) {
+    for (int c = 0; c < kClients; ++c) {
+      const int base = (c * kBatches + b) * 10;
+      Json batch = Json::array({
+          Json::parse(rpc("instance.start", start_params, base)),
+          Json::parse(rpc("instance.get", {{"instance_id", known}}, base + 1)),
+          Json::parse(rpc("no.such.method", Json::object(), base + 2)),
+          42,
+          {{"jsonrpc", "2.0"}, {"method", "instance.start"}, {"params", start_params}},
+          Json::parse(rpc("instance.start", start_params, base + 5)),
+      });
+      REQUIRE(clients[c].send_line(batch.dump()));
+    }
+  }
+  std::set<std::string> started;
+  for (int c = 0; c < kClients; ++c) {
+    std::set<int> bases;  // batches may finish out of order; each answer names its ids
+    for (int b = 0; b < kBatches; ++b) {
+      Json a = next_json(clients[c]);
+      REQUIRE(a.is_array());
+      REQUIRE(a.size() == 5);  // the notification is not answered
+      const int base = a[0]["id"].get<int>();
+      CHECK(base / 10 / kBatches == c);
+      bases.insert(base);
+      started.insert(a[0]["result"]["instance_id"].get<std::string>());
+      CHECK(a[1]["id"] == base + 1);
+      CHECK(a[1]["result"]["instance_id"] == known);
+      CHECK(a[2]["id"] == base + 2);
+      CHECK(a[2]["error"]["code"] == -32601);
+      CHECK(a[3]["id"].is_null());
+      CHECK(a[3]["error"]["code"] == -32600);
+      CHECK(a[4]["id"] == base + 5);
+      started.insert(a[4]["result"]["instance_id"].get<std::string>());
+    }
+    CHECK(bases.size() == kBatches);
+  }
+  CHECK(started.size() == 2 * kClients * kBatches);
+  auto list = setup.call("instance.list", {{"limit", 1000}});
+  REQUIRE(list);
+  CHECK((*list)["instances"].size() == 1 + 3 * kClients * kBatches);  // the notifications' too
+  auto stats = setup.call("server.stats");
+  REQUIRE(stats);
+  CHECK((*stats)["in_flight"] == 1);  // this call
+  CHECK((*stats)["latency"]["samples"] >= 5 * kClients * kBatches);
+}
