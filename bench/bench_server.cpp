@@ -351,7 +351,7 @@ int main(int argc, char** argv) {
   bool coalesce_wal_writes = true;  // --plain-wal: SQLite's default VFS (store/wal_vfs.h)
   bool blocking_clients = false;    // --blocking-clients: a thread per client on both sides
   bool sync_full = true;            // --sync-normal: synchronous=NORMAL (no fsync per commit)
-  double paced_rate = 0;            // --paced-rate R: the paced runs at R rt/s, not half the peak
+  double fixed_rate = 0;            // --paced-rate R: the paced runs at R rt/s, not half the peak
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--smoke") == 0) smoke = true;
     if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = std::atof(argv[++i]);
@@ -362,7 +362,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--blocking-clients") == 0) blocking_clients = true;
     if (std::strcmp(argv[i], "--sync-normal") == 0) sync_full = false;
     if (std::strcmp(argv[i], "--paced-rate") == 0 && i + 1 < argc)
-      paced_rate = std::atof(argv[++i]);
+      fixed_rate = std::atof(argv[++i]);
   }
   if (smoke) seconds = 0.05;
   int min_ops = smoke ? 5 : 50;
@@ -499,7 +499,7 @@ int main(int argc, char** argv) {
   // Spread: the clients' schedules are offset evenly, so calls arrive at a steady rate (a
   // server's ordinary load; this is the figure). Bursts: every client starts at the same
   // instant, so all 64 calls arrive together once per interval (printed for comparison).
-  double target = paced_rate > 0 ? paced_rate : peak / 2;
+  double target = fixed_rate > 0 ? fixed_rate : peak / 2;
   const auto interval = span(64.0 / std::max(target, 1.0));
   std::vector<server::RpcClient> conns;
   for (int t = 0; t < 64; ++t) conns.push_back(std::move(*server::RpcClient::connect(socket)));
@@ -539,7 +539,7 @@ int main(int argc, char** argv) {
     std::printf(
         "%s%s (%.0f rt/s target, 64 paced clients, %s): %.0f rt/s; latency p50 %.2f ms, p99 "
         "%.2f ms\n",
-        spread ? "\n" : "", paced_rate > 0 ? "paced" : "half the peak", target,
+        spread ? "\n" : "", fixed_rate > 0 ? "paced" : "half the peak", target,
         spread ? "spread evenly" : "in bursts of 64", paced_rate, calls.p50_ms, calls.p99_ms);
     if (paced_failed > 0) std::printf("  (%d socket commands failed)\n", paced_failed);
   }
