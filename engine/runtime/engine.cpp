@@ -638,14 +638,6 @@ struct Engine::Impl {
     }
     events_since_checkpoint += static_cast<std::int64_t>(ctx.batch.events.size());
     n_events.fetch_add(ctx.batch.events.size(), std::memory_order_relaxed);
-    // A checkpoint reads every chain head: with more instances than checkpoint_every, one comes
-    // every that many events instead, so its cost per event stays bounded.
-    if (events_since_checkpoint >= std::max(options.checkpoint_every, instances_at_checkpoint)) {
-      if (auto c = writer_store->write_checkpoint(ctx.now_ms)) {
-        events_since_checkpoint = 0;
-        instances_at_checkpoint = c->instance_count;
-      }
-    }
     std::vector<Result<CommandOutcome>> results;
     results.reserve(work.size());
     for (std::size_t i = 0; i < work.size(); ++i) {
@@ -662,6 +654,17 @@ struct Engine::Impl {
       results.push_back(std::move(answer));
     }
     answer_later(std::move(work), std::move(results));
+    // Housekeeping, once the callers' answers are on their way (the next batch waits for it
+    // either way). A checkpoint reads every chain head: with more instances than
+    // checkpoint_every, one comes every that many events instead, so its cost per event stays
+    // bounded.
+    if (events_since_checkpoint >= std::max(options.checkpoint_every, instances_at_checkpoint)) {
+      if (auto c = writer_store->write_checkpoint(ctx.now_ms)) {
+        events_since_checkpoint = 0;
+        instances_at_checkpoint = c->instance_count;
+      }
+    }
+    writer_store->finish_commit();  // the last pages of a WAL checkpoint, if this commit left some
     return true;
   }
 

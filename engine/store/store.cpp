@@ -627,6 +627,10 @@ void encode_json(WriteBatch& batch) {
   for (const auto& t : batch.timers_put) out.push_back(json(t.payload));
 }
 
+void Store::finish_commit() {
+  if (impl_->checkpointer) impl_->checkpointer->finish_tail();
+}
+
 Result<std::vector<std::int64_t>> Store::commit(const WriteBatch& batch) {
   if (auto ok = impl_->writable("commit"); !ok) return fail(std::move(ok.error()));
   if (batch.empty()) return std::vector<std::int64_t>();

@@ -93,6 +93,10 @@ class Store {
 
   // One transaction. Assigns EventRecord::position (returned in order of batch.events).
   Result<std::vector<std::int64_t>> commit(const WriteBatch& batch);
+  // Writer: the WAL housekeeping a commit left for after its callers are answered (the last
+  // pages of a background checkpoint; wal_checkpointer.h). Without this call the next commit
+  // does it first.
+  void finish_commit();
 
   Result<std::optional<InstanceSnapshot>> get_instance(const std::string& instance_id);
   // Ordered by instance_id; at most filter.limit (capped at 10,000) rows.

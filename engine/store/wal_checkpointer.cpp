@@ -36,6 +36,10 @@ std::int64_t WalCheckpointer::inline_runs() const { return inline_runs_.load(); 
 
 int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* name, int pages) {
   auto* me = static_cast<WalCheckpointer*>(self);
+  if (me->tail_due_) {  // finish_tail() was not called after the commit that found the tail
+    me->copy_inline(db, name);
+    return SQLITE_OK;
+  }
   if (pages < me->options_.background_pages) return SQLITE_OK;
   // The writer checkpoints inline only the little the thread left (then the next commit starts
   // the log from its beginning), or everything when the thread has fallen far behind, as
@@ -43,16 +47,27 @@ int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* name, int pa
   // The thread's copy is of this log (not one since restarted) and little has been added to it.
   const int copied = me->copied_to_.exchange(0);
   const bool tail = copied > 0 && pages >= copied && pages - copied <= kTailPages;
-  if (pages >= me->options_.inline_pages || tail) {
-    int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    me->inline_runs_.fetch_add(1, std::memory_order_relaxed);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-      spdlog::warn("WAL checkpoint of {} failed: {}", me->options_.path, sqlite3_errstr(rc));
-    }
+  if (pages >= me->options_.inline_pages) {
+    me->copy_inline(db, name);
+  } else if (tail) {
+    me->tail_due_ = true;  // copied by finish_tail(), once this commit's callers are answered
   } else {
     me->request();
   }
   return SQLITE_OK;  // the commit itself succeeded whatever happened here
+}
+
+void WalCheckpointer::finish_tail() {
+  if (tail_due_) copy_inline(writer_, "main");
+}
+
+void WalCheckpointer::copy_inline(sqlite3* db, const char* name) {
+  tail_due_ = false;
+  int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  inline_runs_.fetch_add(1, std::memory_order_relaxed);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    spdlog::warn("WAL checkpoint of {} failed: {}", options_.path, sqlite3_errstr(rc));
+  }
 }
 
 void WalCheckpointer::request() {

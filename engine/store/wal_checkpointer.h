@@ -4,8 +4,11 @@
 // several fsyncs longer. With a WalCheckpointer attached to the writer connection:
 //   - past `background_pages` the writer only wakes the checkpointer thread, which copies the
 //     log on its own connection without taking the write lock (PASSIVE, twice if commits came
-//     meanwhile); at its next commit the writer copies the few pages left, inline, so that the
-//     commit after that starts the log from its beginning: the file is reused, not grown;
+//     meanwhile); the writer's next commit finds only a few pages left, and the writer copies them
+//     right after that commit, once its callers are answered (finish_tail(), which the engine
+//     calls through Store::finish_commit; without that call the commit after does it first). So
+//     the next commit starts the log from its beginning: the file is reused, not grown. That
+//     copy syncs the database file, which is why it waits until the answers are on their way;
 //   - past `inline_pages` (the thread has fallen behind, e.g. a long reader holds old pages) the
 //     writer checkpoints inline as SQLite would, so the log stays bounded.
 // Durability is SQLite's: a checkpoint only copies committed pages and syncs the database file
@@ -44,12 +47,18 @@ class WalCheckpointer {
   // connection then has no autocheckpoint).
   void attach(sqlite3* writer);
 
+  // Writer: copies the pages the thread left, when the last commit found only a few (see above).
+  void finish_tail();
+
   // Checkpoints run so far by the thread, and inline by the writer (tests, diagnostics).
   std::int64_t background_runs() const;
   std::int64_t inline_runs() const;
+  // Whether the last commit left its last pages for finish_tail() (writer thread; tests).
+  bool tail_due() const { return tail_due_; }
 
  private:
   static int on_commit(void* self, sqlite3* db, const char* name, int pages);
+  void copy_inline(sqlite3* db, const char* name);
   void request();
   void loop();
 
@@ -59,6 +68,7 @@ class WalCheckpointer {
   std::condition_variable cv_;
   bool requested_ = false;
   bool stopping_ = false;
+  bool tail_due_ = false;          // writer thread only
   std::atomic<int> copied_to_{0};  // the log's pages the thread has copied (0 = none since)
   std::atomic<std::int64_t> background_runs_{0};
   std::atomic<std::int64_t> inline_runs_{0};
