@@ -36,24 +36,32 @@ void commit_rows(SQLite::Database& db, int n, int first) {
   }
 }
 
+// A database in WAL mode with the table commit_rows() fills.
+void open_wal_db(SQLite::Database& db) {
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = FULL");
+  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+}
+
+// The small thresholds the tests use: 3,000 commits of a page or two fill the log many times.
+constexpr int kInline = 400;
+constexpr int kCommits = 3000;
+WalCheckpointerOptions small_thresholds(const std::string& path) {
+  return WalCheckpointerOptions{.path = path, .background_pages = 50, .inline_pages = kInline};
+}
+
 }  // namespace
 
 TEST_CASE("the WAL checkpointer keeps the log bounded under back-to-back commits and loses nothing",
           "[store][wal]") {
   TempDir dir;
   const std::string path = dir.file("wal.db");
-  constexpr int kBackground = 50;
-  constexpr int kInline = 400;
-  constexpr int kCommits = 3000;  // a few thousand pages of log: many times both thresholds
   std::uintmax_t largest = 0;
   std::int64_t background = 0;
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000);
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = FULL");
-    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
-    WalCheckpointer checkpointer(WalCheckpointerOptions{
-        .path = path, .background_pages = kBackground, .inline_pages = kInline});
+    open_wal_db(db);
+    WalCheckpointer checkpointer(small_thresholds(path));
     checkpointer.attach(db.getHandle());
     for (int round = 0; round < kCommits / 100; ++round) {
       commit_rows(db, 100, round * 100);
@@ -79,8 +87,7 @@ TEST_CASE("a WAL checkpointer that was never needed starts no thread and changes
   TempDir dir;
   const std::string path = dir.file("wal.db");
   SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000);
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+  open_wal_db(db);
   {
     WalCheckpointer checkpointer(WalCheckpointerOptions{.path = path});
     checkpointer.attach(db.getHandle());
@@ -97,15 +104,9 @@ TEST_CASE(
     "[store][wal]") {
   TempDir dir;
   const std::string path = dir.file("wal.db");
-  constexpr int kBackground = 50;
-  constexpr int kInline = 400;
-  constexpr int kCommits = 3000;
   SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000);
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = FULL");
-  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
-  WalCheckpointer checkpointer(WalCheckpointerOptions{
-      .path = path, .background_pages = kBackground, .inline_pages = kInline});
+  open_wal_db(db);
+  WalCheckpointer checkpointer(small_thresholds(path));
   checkpointer.attach(db.getHandle());
   int deferred = 0;
   std::uintmax_t largest = 0;
