@@ -100,7 +100,7 @@ TEST_CASE("a WAL checkpointer that was never needed starts no thread and changes
 
 TEST_CASE(
     "the last pages of a checkpoint are copied after the commit that finds them, and the log "
-    "is then reused",
+    "stays bounded",
     "[store][wal]") {
   TempDir dir;
   const std::string path = dir.file("wal.db");
