@@ -28,6 +28,7 @@
 #include "definition/loader.h"
 #include "runtime/decide.h"
 #include "runtime/instance.h"
+#include "runtime/request_filter.h"
 #include "store/hash_chain.h"
 
 #include <cerrno>
@@ -363,6 +364,73 @@ struct Engine::Impl {
   }
 
   std::atomic<std::uint64_t> n_commands{0}, n_refused{0}, n_batches{0}, n_events{0};
+  std::atomic<std::uint64_t> n_request_lookups{0};
+
+  // --- the request-id filter (request_filter.h) ----------------------------------------------
+  // A loader thread reads every stored request id into a filter, in one read transaction that
+  // starts after the engine opened; meanwhile the writer notes every id it records. The writer
+  // adopts the filter at its next batch and adds what it noted, so the filter then holds every
+  // id ever stored: those committed before the read began are in the read, the rest were noted.
+  std::thread filter_loader;
+  std::atomic<bool> filter_stop{false};
+  std::atomic<bool> filter_loaded{false};  // loaded_filter is set (or the load failed)
+  std::mutex filter_mu;
+  std::unique_ptr<RequestIdFilter> loaded_filter;   // under filter_mu; null when the load failed
+  std::unique_ptr<RequestIdFilter> request_filter;  // writer thread: adopted, complete
+  std::vector<std::string> noted_request_ids;       // writer thread: recorded before adoption
+  bool noting_request_ids = false;                  // writer thread: a load is under way
+  std::atomic<bool> filter_ready{false};            // request_filter is adopted (stats)
+
+  void start_filter_loader() {
+    if (!options.request_id_filter) return;
+    noting_request_ids = true;
+    filter_loader = std::thread([this] {
+      pthread_setname_np(pthread_self(), "fg-requests");
+      auto filter = std::make_unique<RequestIdFilter>();
+      auto n = with_reader([&](Store& s) {
+        return s.scan_request_ids([&](std::string_view id) {
+          filter->add(id);
+          return !filter_stop.load(std::memory_order_relaxed);
+        });
+      });
+      std::lock_guard lock(filter_mu);
+      if (!n) {
+        spdlog::warn("request ids not read into the filter ({}); every retry check reads the store",
+                     n.error().message);
+      } else if (!filter_stop.load()) {
+        spdlog::debug("request-id filter: {} ids, {} KiB", *n, filter->memory_bytes() / 1024);
+        loaded_filter = std::move(filter);
+      }
+      filter_loaded.store(true, std::memory_order_release);
+    });
+  }
+  void stop_filter_loader() {
+    filter_stop.store(true);
+    if (filter_loader.joinable()) filter_loader.join();
+  }
+  // Writer thread, between batches.
+  void adopt_filter() {
+    if (!noting_request_ids || !filter_loaded.load(std::memory_order_acquire)) return;
+    noting_request_ids = false;
+    {
+      std::lock_guard lock(filter_mu);
+      request_filter = std::move(loaded_filter);
+    }
+    if (request_filter) {
+      for (const auto& id : noted_request_ids) request_filter->add(id);
+      filter_ready.store(true);
+    }
+    std::vector<std::string>().swap(noted_request_ids);
+  }
+  // Writer thread: `id` is recorded in the batch being decided (stored unless the commit fails,
+  // and a filter that holds an id never stored only costs a lookup).
+  void note_request_id(const std::string& id) {
+    if (request_filter) {
+      request_filter->add(id);
+    } else if (noting_request_ids) {
+      noted_request_ids.push_back(id);
+    }
+  }
 
   // --- reader connections -------------------------------------------------------------------
   Result<std::unique_ptr<Store>> acquire_reader() {
@@ -420,6 +488,7 @@ struct Engine::Impl {
     pthread_setname_np(pthread_self(), "fg-writer");  // shows in top -H, perf, gdb
     answerer = std::thread([this] { run_answerer(); });
     committer = std::thread([this] { run_committer(); });
+    start_filter_loader();
     std::vector<Pending> work;
     std::deque<WriterJob> todo;
     for (;;) {
@@ -447,6 +516,7 @@ struct Engine::Impl {
         continue;
       }
       retire(false);  // a batch already committed need not be looked through
+      adopt_filter();
       BatchContext& ctx = (in_flight == &contexts[0]) ? contexts[1] : contexts[0];
       ctx.reset(clock->now_ms(), instance_counter);
       decide_commands(work, 0, ctx);
@@ -480,6 +550,7 @@ struct Engine::Impl {
       if (!options.overlap_commits) retire(true);
     }
     retire(true);
+    stop_filter_loader();
     {
       std::lock_guard lock(commit_mu);
       committer_stopping = true;
@@ -938,6 +1009,7 @@ struct Engine::Impl {
             result ? json{{"result", result->instance}} : json{{"error", result.error().to_json()}};
         ctx.requests[c.request_id] = ctx.batch.requests.size();
         ctx.batch.requests.push_back(std::move(rec));
+        note_request_id(c.request_id);
       }
     }
     return result;
@@ -966,9 +1038,12 @@ struct Engine::Impl {
           return replay_answer(c, b->batch.requests[it->second]);
         }
       }
-      auto rec = decide_store->find_request(c.request_id);
-      if (!rec) return fail(rec.error());
-      if (*rec) return replay_answer(c, **rec);
+      if (!request_filter || request_filter->may_contain(c.request_id)) {
+        n_request_lookups.fetch_add(1, std::memory_order_relaxed);
+        auto rec = decide_store->find_request(c.request_id);
+        if (!rec) return fail(rec.error());
+        if (*rec) return replay_answer(c, **rec);
+      }
     }
 
     std::shared_ptr<const Workflow> wf;
@@ -1347,6 +1422,8 @@ EngineStats Engine::stats() const {
   s.refused = impl_->n_refused.load();
   s.batches = impl_->n_batches.load();
   s.events = impl_->n_events.load();
+  s.request_lookups = impl_->n_request_lookups.load();
+  s.request_filter_ready = impl_->filter_ready.load();
   std::lock_guard lock(impl_->mu);
   s.queue_depth = impl_->queue.size();
   return s;

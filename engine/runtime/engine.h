@@ -66,6 +66,11 @@ struct EngineOptions {
   bool background_checkpoints = true;
   // Hand each commit's WAL frames to the kernel in one write (StoreOptions).
   bool coalesce_wal_writes = true;
+  // Keep every stored request id in a filter (request_filter.h), read from the store by a thread
+  // of its own after open, so that a command with a new request id needs no idempotency lookup in
+  // the store. Until the filter is read, and for ids it may hold, the store is asked. Off for
+  // one-command processes (the CLI), which would read every id for one command.
+  bool request_id_filter = true;
 };
 
 struct CommandOutcome {
@@ -80,6 +85,8 @@ struct EngineStats {
   std::uint64_t batches = 0;
   std::uint64_t events = 0;
   std::uint64_t queue_depth = 0;
+  std::uint64_t request_lookups = 0;  // idempotency lookups in the store
+  bool request_filter_ready = false;  // the request-id filter holds every stored id
 };
 
 class Engine {

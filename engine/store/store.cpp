@@ -777,6 +777,21 @@ Result<std::optional<RequestRecord>> Store::find_request(const std::string& requ
   }
 }
 
+Result<std::int64_t> Store::scan_request_ids(const std::function<bool(std::string_view)>& each) {
+  try {
+    // The primary key's index holds every id: a covering scan, without the responses.
+    SQLite::Statement q(impl_->db, "SELECT request_id FROM requests");
+    std::int64_t n = 0;
+    while (q.executeStep()) {
+      ++n;
+      if (!each(text_of(q.getColumn(0)))) break;
+    }
+    return n;
+  } catch (const SQLite::Exception& e) {
+    return fail(impl_->error(e, "reading the request ids"));
+  }
+}
+
 Result<std::vector<TimerRecord>> Store::all_timers() { return timers_after(std::nullopt, -1); }
 
 Result<std::vector<TimerRecord>> Store::timers_after(const std::optional<TimerKey>& after,

@@ -8,9 +8,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/records.h"
@@ -107,6 +109,9 @@ class Store {
   // Events with position > after, in position order, at most `limit` (capped at 100,000).
   Result<std::vector<EventRecord>> events_after(std::int64_t after, std::int64_t limit);
   Result<std::optional<RequestRecord>> find_request(const std::string& request_id);
+  // Gives `each` every stored request id (in no particular order) until it returns false, all in
+  // one read transaction; returns how many it gave.
+  Result<std::int64_t> scan_request_ids(const std::function<bool(std::string_view)>& each);
   Result<std::vector<TimerRecord>> all_timers();
   // Timers after `after` (all when none) in (due time, timer id) order, at most `limit`
   // (negative: no limit).

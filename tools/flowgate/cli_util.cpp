@@ -52,6 +52,7 @@ Result<std::unique_ptr<Engine>> open_engine(const std::string& db, const std::st
   EngineOptions options;
   options.db_path = db;
   options.read_only = read_only;
+  options.request_id_filter = false;  // one command: a lookup is cheaper than reading every id
   options.hooks = cli_hooks();
   return Engine::open(options, std::move(catalog), std::make_shared<SystemClock>(), cli_sections());
 }

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -179,6 +180,70 @@ TEST_CASE("a retried request id returns the first answer and changes nothing", "
     REQUIRE(after);
     CHECK(after->replayed);
     CHECK(h.engine->history(id)->size() == 2);
+  }
+}
+
+TEST_CASE("retries are found with the request-id filter as before it is read and without it",
+          "[engine]") {
+  Harness h;
+  auto start_cmd = [](const std::string& request_id) {
+    Command c;
+    c.kind = CommandKind::kStart;
+    c.workflow_id = "deal";
+    c.data = {{"customer", "Acme"}};
+    c.request_id = request_id;
+    c.actor = actor("ann", {"AR"});
+    return c;
+  };
+  // Submits the commands together (they share group commits) and checks every answer.
+  auto run_all = [&](const std::string& prefix, int n, bool replayed) {
+    std::vector<std::future<Result<CommandOutcome>>> answers;
+    for (int i = 0; i < n; ++i) {
+      answers.push_back(h.engine->submit(start_cmd(fmt::format("{}-{}", prefix, i))));
+    }
+    int wrong = 0;
+    for (auto& a : answers) {
+      auto r = a.get();
+      wrong += (r && r->replayed == replayed) ? 0 : 1;
+    }
+    CHECK(wrong == 0);
+  };
+  constexpr int kOld = 20000, kNew = 2000;
+  run_all("old", kOld, false);
+  h.open({"tests/fixtures/runtime/deal.toml"});
+  // Right after the restart, while the filter's thread reads the 20,000 stored ids: these are
+  // noted and added when the writer adopts the filter (or come after it).
+  run_all("new", kNew, false);
+  int waited = 0;
+  for (; waited < 2000 && !h.engine->stats().request_filter_ready; ++waited) {
+    REQUIRE(h.start({{"customer", "Beta"}}, "", fmt::format("wait-{}", waited)));
+  }
+  REQUIRE(h.engine->stats().request_filter_ready);
+
+  // A new id: no lookup in the store.
+  auto before = h.engine->stats().request_lookups;
+  REQUIRE(h.start({{"customer", "Gamma"}}, "", "fresh-1"));
+  CHECK(h.engine->stats().request_lookups == before);
+
+  // Every id stored before the restart, and every one recorded since, is still a retry.
+  run_all("old", kOld, true);
+  run_all("new", kNew, true);
+  run_all("wait", waited, true);
+  auto again = h.start({{"customer", "Gamma"}}, "", "fresh-1");
+  REQUIRE(again);
+  CHECK(again->replayed);
+  CHECK(h.engine->stats().request_lookups >= before + kOld + kNew);
+
+  SECTION("without the filter every request id is looked up") {
+    EngineOptions o;
+    o.request_id_filter = false;
+    h.open({"tests/fixtures/runtime/deal.toml"}, o);
+    REQUIRE(h.start({{"customer", "Delta"}}, "", "fresh-2"));
+    auto r = h.start({{"customer", "Acme"}}, "", "old-3");
+    REQUIRE(r);
+    CHECK(r->replayed);
+    CHECK(h.engine->stats().request_lookups == 2);
+    CHECK_FALSE(h.engine->stats().request_filter_ready);
   }
 }
 
