@@ -1,8 +1,11 @@
 // Engine throughput: durable transitions per second with 1, 8 and 64 concurrent submitters at
 // synchronous=FULL and NORMAL, p50/p99 commit latency, and the same rows appended by a minimal
-// SQLiteCpp loop with the same pragmas and batch sizes in the same run (ratio engine / raw).
+// SQLiteCpp loop with the same pragmas and batch sizes in the same run (ratio engine / raw): "raw"
+// appends rows shaped like the engine's to three plain tables; "same rows" appends the very rows
+// the engine stored, read back from its database, to the engine's own schema (run_raw_same_rows).
 // `--instances N` also measures peak RSS with N instances in the database (only hot ones cached).
 // `--only FULL:64` runs one configuration (profiling). `--smoke` runs a tiny size (CI).
+// `--engine-only` skips the serial engine and the raw loop (profiling).
 // `--inline-checkpoints`: SQLite's autocheckpoint inside the commits instead of the background
 // WAL checkpointer (for comparison). `--plain-wal`: SQLite's default VFS, two writes per WAL frame,
 // instead of one write per commit (store/wal_vfs.h; for comparison).
@@ -16,6 +19,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -24,6 +28,7 @@
 #include "definition/loader.h"
 #include "runtime/engine.h"
 #include "store/hash_chain.h"
+#include "store/store.h"
 
 using namespace flowgate;
 using Clock_ = std::chrono::steady_clock;
@@ -230,6 +235,150 @@ double run_raw(const std::string& db, std::size_t rows, std::size_t batch, bool 
   return static_cast<double>(rows) / std::chrono::duration<double>(Clock_::now() - t0).count();
 }
 
+// The rows the engine run stored (its events, the instance upsert and request record of each,
+// read back from its database), appended to an empty database with the engine's own schema
+// (Store::open creates it: its indexes, its foreign key) by a minimal SQLiteCpp loop with the
+// engine's pragmas and statements, in batches of the engine's average size. The instances'
+// started events are appended untimed first, as the engine run starts them before its clock.
+double run_raw_same_rows(const std::string& engine_db, const std::string& db, std::size_t batch,
+                         bool full) {
+  struct Event {
+    std::string instance_id;
+    std::int64_t seq = 0, at_ms = 0;
+    std::string type, actor, body, request_id, prev_hash, hash;
+  };
+  struct Request {
+    std::string fingerprint, instance_id, response;
+    std::int64_t at_ms = 0;
+  };
+  struct Instance {
+    std::string workflow_id;
+    std::int64_t version = 0;
+    std::string state, lifecycle, data, extra;
+    std::int64_t created_ms = 0;
+  };
+  std::vector<Event> events;
+  std::unordered_map<std::string, Request> requests;
+  std::unordered_map<std::string, Instance> instances;
+  {
+    SQLite::Database src(engine_db, SQLite::OPEN_READONLY);
+    SQLite::Statement e(src,
+                        "SELECT instance_id, seq, at_ms, type, actor, body, request_id, prev_hash, "
+                        "hash FROM events ORDER BY position");
+    while (e.executeStep()) {
+      events.push_back(
+          {e.getColumn(0).getString(), e.getColumn(1).getInt64(), e.getColumn(2).getInt64(),
+           e.getColumn(3).getString(), e.getColumn(4).getString(), e.getColumn(5).getString(),
+           e.getColumn(6).getString(), e.getColumn(7).getString(), e.getColumn(8).getString()});
+    }
+    SQLite::Statement r(
+        src, "SELECT request_id, fingerprint, instance_id, response, at_ms FROM requests");
+    while (r.executeStep()) {
+      requests[r.getColumn(0).getString()] = {
+          r.getColumn(1).getString(), r.getColumn(2).getString(), r.getColumn(3).getString(),
+          r.getColumn(4).getInt64()};
+    }
+    SQLite::Statement i(src,
+                        "SELECT instance_id, workflow_id, version, state, lifecycle, data, extra, "
+                        "created_ms FROM instances");
+    while (i.executeStep()) {
+      instances[i.getColumn(0).getString()] = {
+          i.getColumn(1).getString(), i.getColumn(2).getInt64(),  i.getColumn(3).getString(),
+          i.getColumn(4).getString(), i.getColumn(5).getString(), i.getColumn(6).getString(),
+          i.getColumn(7).getInt64()};
+    }
+  }
+  remove_db(db);
+  {
+    StoreOptions o;
+    o.path = db;
+    if (auto created = Store::open(o); !created) {
+      std::fprintf(stderr, "%s\n", created.error().to_string().c_str());
+      std::exit(1);
+    }
+  }
+  SQLite::Database d(db, SQLite::OPEN_READWRITE);
+  d.exec("PRAGMA journal_mode=WAL");
+  d.exec(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  d.exec("PRAGMA foreign_keys=ON");
+  d.exec("PRAGMA cache_size=-32768");
+  SQLite::Statement inst(
+      d,
+      "INSERT INTO instances (instance_id, workflow_id, version, state, lifecycle, data, extra, "
+      "business_key, last_seq, created_ms, updated_ms, head_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+      "?7, NULL, ?8, ?9, ?10, ?11) ON CONFLICT (instance_id) DO UPDATE SET workflow_id = "
+      "excluded.workflow_id, version = excluded.version, state = excluded.state, lifecycle = "
+      "excluded.lifecycle, data = excluded.data, extra = excluded.extra, business_key = "
+      "excluded.business_key, last_seq = excluded.last_seq, created_ms = excluded.created_ms, "
+      "updated_ms = excluded.updated_ms, head_hash = excluded.head_hash");
+  SQLite::Statement ev(d,
+                       "INSERT INTO events (instance_id, seq, at_ms, type, actor, body, "
+                       "request_id, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  SQLite::Statement req(d,
+                        "INSERT INTO requests (request_id, fingerprint, instance_id, response, "
+                        "at_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
+  auto append = [&](const Event& e) {
+    const Instance& in = instances.at(e.instance_id);
+    inst.bindNoCopy(1, e.instance_id);
+    inst.bindNoCopy(2, in.workflow_id);
+    inst.bind(3, in.version);
+    inst.bindNoCopy(4, in.state);
+    inst.bindNoCopy(5, in.lifecycle);
+    inst.bindNoCopy(6, in.data);
+    inst.bindNoCopy(7, in.extra);
+    inst.bind(8, e.seq);
+    inst.bind(9, in.created_ms);
+    inst.bind(10, e.at_ms);
+    inst.bindNoCopy(11, e.hash);
+    inst.exec();
+    inst.reset();
+    ev.bindNoCopy(1, e.instance_id);
+    ev.bind(2, e.seq);
+    ev.bind(3, e.at_ms);
+    ev.bindNoCopy(4, e.type);
+    ev.bindNoCopy(5, e.actor);
+    ev.bindNoCopy(6, e.body);
+    if (e.request_id.empty()) {
+      ev.bind(7);
+    } else {
+      ev.bindNoCopy(7, e.request_id);
+    }
+    ev.bindNoCopy(8, e.prev_hash);
+    ev.bindNoCopy(9, e.hash);
+    ev.exec();
+    ev.reset();
+    if (auto r = requests.find(e.request_id); r != requests.end()) {
+      req.bindNoCopy(1, r->first);
+      req.bindNoCopy(2, r->second.fingerprint);
+      req.bindNoCopy(3, r->second.instance_id);
+      req.bindNoCopy(4, r->second.response);
+      req.bind(5, r->second.at_ms);
+      req.exec();
+      req.reset();
+    }
+  };
+  std::vector<const Event*> timed;
+  {
+    SQLite::Transaction tx(d);
+    for (const auto& e : events) {
+      if (e.seq == 1) {
+        append(e);
+      } else {
+        timed.push_back(&e);
+      }
+    }
+    tx.commit();
+  }
+  auto t0 = Clock_::now();
+  for (std::size_t done = 0; done < timed.size();) {
+    SQLite::Transaction tx(d);
+    for (std::size_t i = 0; i < batch && done < timed.size(); ++i, ++done) append(*timed[done]);
+    tx.commit();
+  }
+  return static_cast<double>(timed.size()) /
+         std::chrono::duration<double>(Clock_::now() - t0).count();
+}
+
 void memory_run(const std::string& db, long instances) {
   auto engine = open_fresh_engine(db, false);
   Actor agent{"bench", {"agent"}, ""};
@@ -274,7 +423,8 @@ int main(int argc, char** argv) {
   bool smoke = false;
   long instances = 0;
   int per_submitter_total = 40000;
-  std::string only;  // e.g. "FULL:64": one configuration (profiling)
+  std::string only;          // e.g. "FULL:64": one configuration (profiling)
+  bool engine_only = false;  // skip the serial engine and the raw loop (profiling)
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--smoke"))
       smoke = true;
@@ -286,6 +436,8 @@ int main(int argc, char** argv) {
       only = argv[++i];
     else if (!std::strcmp(argv[i], "--inline-checkpoints"))
       g_background_checkpoints = false;
+    else if (!std::strcmp(argv[i], "--engine-only"))
+      engine_only = true;
     else if (!std::strcmp(argv[i], "--plain-wal"))
       g_coalesce_wal_writes = false;
   }
@@ -293,11 +445,13 @@ int main(int argc, char** argv) {
   std::string dir = std::filesystem::temp_directory_path() / "flowgate-bench-engine";
   std::filesystem::create_directories(dir);
   std::string db = dir + "/bench.db";
+  std::string same_db = dir + "/same-rows.db";
 
   // "serial": the same run with overlap_commits off (each batch decided only once the one before
   // it is durable), for comparison.
-  std::printf("%-6s %-10s %12s %9s %9s %10s %12s %12s %7s\n", "sync", "submitters", "trans/s",
-              "p50 ms", "p99 ms", "avg batch", "serial t/s", "raw rows/s", "ratio");
+  std::printf("%-6s %-10s %12s %9s %9s %10s %12s %12s %7s %12s %7s\n", "sync", "submitters",
+              "trans/s", "p50 ms", "p99 ms", "avg batch", "serial t/s", "raw rows/s", "ratio",
+              "same rows/s", "ratio");
   for (bool full : {true, false}) {
     for (int submitters : {1, 8, 64}) {
       if (!only.empty() && only != fmt::format("{}:{}", full ? "FULL" : "NORMAL", submitters)) {
@@ -306,12 +460,13 @@ int main(int argc, char** argv) {
       int per = std::max(
           1, (submitters == 1 ? per_submitter_total / 8 : per_submitter_total) / submitters);
       RunResult r = run_engine(db, submitters, per, full, true);
-      RunResult serial = run_engine(db, submitters, per, full, false);
       std::size_t batch = static_cast<std::size_t>(std::max(1.0, r.avg_batch + 0.5));
-      double raw = run_raw(db, r.commands, batch, full);
-      std::printf("%-6s %-10d %12.0f %9.3f %9.3f %10.1f %12.0f %12.0f %6.0f%%\n",
+      double same = engine_only ? 0.0 : run_raw_same_rows(db, same_db, batch, full);
+      RunResult serial = engine_only ? RunResult{} : run_engine(db, submitters, per, full, false);
+      double raw = engine_only ? 0.0 : run_raw(db, r.commands, batch, full);
+      std::printf("%-6s %-10d %12.0f %9.3f %9.3f %10.1f %12.0f %12.0f %6.0f%% %12.0f %6.0f%%\n",
                   full ? "FULL" : "NORMAL", submitters, r.per_sec, r.p50_ms, r.p99_ms, r.avg_batch,
-                  serial.per_sec, raw, 100.0 * r.per_sec / raw);
+                  serial.per_sec, raw, 100.0 * r.per_sec / raw, same, 100.0 * r.per_sec / same);
     }
   }
   if (instances > 0 || smoke) memory_run(db, smoke ? 2000 : instances);
