@@ -234,6 +234,10 @@ TEST_CASE("retries are found with the request-id filter as before it is read and
   CHECK(again->replayed);
   CHECK(h.engine->stats().request_lookups >= before + kOld + kNew);
 
+  SECTION("an engine stopped while its filter is read stops at once and loses nothing") {
+    for (int i = 0; i < 5; ++i) h.open({"tests/fixtures/runtime/deal.toml"});
+    run_all("old", kOld, true);
+  }
   SECTION("without the filter every request id is looked up") {
     EngineOptions o;
     o.request_id_filter = false;
