@@ -318,6 +318,43 @@ TEST_CASE("a reused request id fails the commit", "[store][commit]") {
   CHECK(f.store->history("ltc-1")->size() == 1);
 }
 
+TEST_CASE("every stored request id is scanned once, until the callback stops it",
+          "[store][commit]") {
+  Fixture f;
+  BatchBuilder b;
+  b.start("ltc-1", "ltc");
+  std::set<std::string> stored;
+  for (int i = 0; i < 300; ++i) {
+    std::string id = fmt::format("r-{}", (i * 7919) % 1000);  // not in key order
+    b.request(id, "ltc-1");
+    stored.insert(id);
+  }
+  commit_ok(*f.store, b.take());
+
+  std::multiset<std::string> seen;
+  auto n = f.store->scan_request_ids([&](std::string_view id) {
+    seen.emplace(id);
+    return true;
+  });
+  REQUIRE(n.has_value());
+  CHECK(*n == 300);
+  CHECK(std::set<std::string>(seen.begin(), seen.end()) == stored);
+  CHECK(seen.size() == 300);
+
+  int given = 0;
+  auto stopped = f.store->scan_request_ids([&](std::string_view) { return ++given < 10; });
+  REQUIRE(stopped.has_value());
+  CHECK(*stopped == 10);
+  CHECK(given == 10);
+
+  // A reader sees the same ids; an empty table gives none.
+  auto reader = Store::open(reader_options(f.path));
+  REQUIRE(reader.has_value());
+  CHECK((*reader)->scan_request_ids([](std::string_view) { return true; }).value() == 300);
+  Fixture empty;
+  CHECK(empty.store->scan_request_ids([](std::string_view) { return true; }).value() == 0);
+}
+
 TEST_CASE("an instance of a definition that was never stored is refused", "[store][commit]") {
   Fixture f;
   BatchBuilder b;
