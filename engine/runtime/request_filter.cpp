@@ -1,5 +1,6 @@
 #include "runtime/request_filter.h"
 
+#include <algorithm>
 #include <bit>
 #include <functional>
 
@@ -22,6 +23,11 @@ Hashes hashes(std::string_view id) {
   return {h, m | 1};
 }
 
+// Probe i's bit in a layer of mask + 1 bits.
+std::uint64_t probe(const Hashes& h, int i, std::uint64_t mask) {
+  return (h.h1 + static_cast<std::uint64_t>(i) * h.h2) & mask;
+}
+
 }  // namespace
 
 RequestIdFilter::RequestIdFilter(std::size_t first_capacity) {
@@ -42,26 +48,31 @@ void RequestIdFilter::add(std::string_view id) {
     layers_.push_back(make_layer(layers_.back().capacity * 2));
   }
   Layer& l = layers_.back();
-  auto [h1, h2] = hashes(id);
+  const Hashes h = hashes(id);
   for (int i = 0; i < kProbes; ++i) {
-    std::uint64_t bit = (h1 + static_cast<std::uint64_t>(i) * h2) & l.mask;
+    std::uint64_t bit = probe(h, i, l.mask);
     l.words[bit >> 6] |= std::uint64_t{1} << (bit & 63);
   }
   ++l.count;
-  ++size_;
 }
 
 bool RequestIdFilter::may_contain(std::string_view id) const {
-  auto [h1, h2] = hashes(id);
+  const Hashes h = hashes(id);
   for (const Layer& l : layers_) {
     bool all = true;
     for (int i = 0; i < kProbes && all; ++i) {
-      std::uint64_t bit = (h1 + static_cast<std::uint64_t>(i) * h2) & l.mask;
+      std::uint64_t bit = probe(h, i, l.mask);
       all = (l.words[bit >> 6] >> (bit & 63)) & 1;
     }
     if (all) return true;
   }
   return false;
+}
+
+std::size_t RequestIdFilter::size() const {
+  std::size_t n = 0;
+  for (const Layer& l : layers_) n += l.count;
+  return n;
 }
 
 std::size_t RequestIdFilter::memory_bytes() const {

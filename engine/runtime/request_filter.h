@@ -22,7 +22,7 @@ class RequestIdFilter {
   void add(std::string_view id);
   bool may_contain(std::string_view id) const;
 
-  std::size_t size() const { return size_; }  // ids added (repeats count again)
+  std::size_t size() const;  // ids added (repeats count again)
   std::size_t memory_bytes() const;
   std::size_t layers() const { return layers_.size(); }
 
@@ -38,7 +38,6 @@ class RequestIdFilter {
 
   static Layer make_layer(std::size_t capacity);
   std::vector<Layer> layers_;
-  std::size_t size_ = 0;
 };
 
 }  // namespace flowgate

@@ -47,4 +47,15 @@ TEST_CASE("the request-id filter keeps ids that differ in one byte apart", "[req
   CHECK(hits == 0);
   CHECK_FALSE(f.may_contain(id.substr(0, 63)));
   CHECK_FALSE(f.may_contain(id + "a"));
+
+  // Any bytes, any length: a 1 MiB id with NUL and high bytes, and the empty id.
+  std::string huge(1 << 20, '\0');
+  for (std::size_t i = 0; i < huge.size(); ++i) huge[i] = static_cast<char>(i * 131 + 7);
+  f.add(huge);
+  f.add("");
+  CHECK(f.may_contain(huge));
+  CHECK(f.may_contain(""));
+  huge.back() ^= 1;
+  CHECK_FALSE(f.may_contain(huge));
+  CHECK(f.size() == 3);
 }
