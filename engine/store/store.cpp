@@ -117,6 +117,12 @@ constexpr std::array<const char*, kSlotCount> kSql = {
     "ORDER BY id",
 };
 
+}  // namespace
+
+CommitSql commit_sql() { return {kSql[kUpsertInstance], kSql[kInsertEvent], kSql[kInsertRequest]}; }
+
+namespace {
+
 // "" is stored as NULL in optional text columns.
 void bind_optional(SQLite::Statement& s, int index, const std::string& text) {
   if (text.empty()) {

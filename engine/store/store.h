@@ -77,6 +77,17 @@ struct InstanceFilter {
   std::string after_id;  // paging: ids greater than this (ordered by id)
 };
 
+// The SQL of the statements Store::commit writes a batch's rows with (their parameters in the
+// order of the instances, events and requests columns): bench_engine's bare loop appends the
+// engine's rows with the very same statements.
+struct CommitSql {
+  const char* upsert_instance;  // ?1..?12: FG_INSTANCE_COLUMNS' order (store.cpp)
+  const char* insert_event;     // ?1..?9: instance_id, seq, at_ms, type, actor, body, request_id,
+                                // prev_hash, hash
+  const char* insert_request;   // ?1..?5: request_id, fingerprint, instance_id, response, at_ms
+};
+CommitSql commit_sql();
+
 class Store {
  public:
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
